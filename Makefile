@@ -1,0 +1,41 @@
+# The two commands a new user needs: `make studio` and `make test`.
+# Both create .venv on first use and re-install only when pyproject.toml changes.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+HOST ?= 127.0.0.1
+PORT ?= 8501
+# Extra packages for the tests, e.g. TEST_EXTRAS="torch==2.13.0" to exercise the GPU node on the CPU.
+TEST_EXTRAS ?=
+
+.PHONY: install install-dev studio test bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	$(PIP) install -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PIP) install -e '.[dev]' $(TEST_EXTRAS)
+	touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+studio: install
+	@echo "pipecanvas studio on http://$(HOST):$(PORT) (runs use the local executor)"
+	$(VENV)/bin/streamlit run studio/app.py --server.address $(HOST) --server.port $(PORT) \
+		--server.headless true --browser.gatherUsageStats false --client.toolbarMode minimal
+
+test: install-dev
+	$(PY) -m pytest -q
+
+bench: install-dev
+	$(PY) benchmarks/compile.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis .bench

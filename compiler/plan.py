@@ -1,0 +1,200 @@
+"""The ExecutionPlan: every step fully resolved, in topological order.
+
+The plan is what both executors run: the same argv (the shared step entrypoint),
+the same artifact URIs, the same cache keys. A step's cache key hashes its node
+type and version, its resolved params, its image, and the keys of the steps that
+feed it, so changing anything upstream changes every key downstream.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import networkx as nx
+from pydantic import BaseModel, ConfigDict, Field
+
+from nodes.artifacts import ArtifactKind
+from nodes.base import DEFAULT_IMAGE, Resources
+from nodes.catalog import Catalog
+
+from .diagnostics import errors_only
+from .durations import parse_duration
+from .errors import SpecError
+from .graph import build_graph, parse_port_ref
+from .spec import Pipeline
+from .validate import validate_pipeline
+from .yaml_io import SourceMap, dump_pipeline, dump_yaml
+
+__all__ = [
+    "ArtifactRef",
+    "cache_key",
+    "load_plan_yaml",
+    "PlannedStep",
+    "ExecutionPlan",
+    "compile_plan",
+    "dump_plan_yaml",
+    "default_artifact_root",
+    "ENTRYPOINT_MODULE",
+    "PLAN_FILE",
+]
+
+ENTRYPOINT_MODULE = "runtime.entrypoint"
+PLAN_FILE = "plan.yaml"
+_EXTENSIONS = {ArtifactKind.TABLE: "parquet", ArtifactKind.MODEL: "skops", ArtifactKind.METRICS: "json", ArtifactKind.ENDPOINT: "json"}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ArtifactRef(_Model):
+    """Where one artifact lives, what it is, and which step's output port makes it."""
+
+    uri: str
+    kind: ArtifactKind
+    step: str
+    port: str
+
+
+class PlannedStep(_Model):
+    id: str
+    type: str
+    version: str
+    params: dict[str, Any]
+    resources: Resources
+    image: str
+    argv: list[str]
+    inputs: dict[str, ArtifactRef] = Field(default_factory=dict)
+    outputs: dict[str, ArtifactRef] = Field(default_factory=dict)
+    depends_on: list[str] = Field(default_factory=list)
+    cache_key: str
+    retries: int = 0
+    timeout_seconds: int | None = None
+
+
+class ExecutionPlan(_Model):
+    api_version: Literal["pipecanvas/v1"] = Field("pipecanvas/v1", alias="apiVersion")
+    kind: Literal["ExecutionPlan"] = "ExecutionPlan"
+    pipeline: str
+    pipeline_digest: str
+    artifact_root: str
+    plan_uri: str
+    steps: list[PlannedStep]
+    warnings: list[str] = Field(default_factory=list)
+
+    def step(self, step_id: str) -> PlannedStep:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+
+def default_artifact_root(pipeline_name: str) -> str:
+    """``$PIPECANVAS_HOME/artifacts/<pipeline>`` (home defaults to ``~/.pipecanvas``)."""
+    home = Path(os.environ.get("PIPECANVAS_HOME") or Path.home() / ".pipecanvas")
+    return str(home / "artifacts" / pipeline_name)
+
+
+def compile_plan(
+    pipeline: Pipeline,
+    catalog: Catalog,
+    artifact_root: str | None = None,
+    source_map: SourceMap | None = None,
+) -> ExecutionPlan:
+    """Validate ``pipeline`` and resolve it into a plan. Raises ``SpecError`` with every error found."""
+    diagnostics = validate_pipeline(pipeline, catalog, source_map)
+    if errors_only(diagnostics):
+        raise SpecError(diagnostics)
+    root = (artifact_root or default_artifact_root(pipeline.metadata.name)).rstrip("/")
+    plan_uri = f"{root}/{PLAN_FILE}"
+    graph = build_graph(pipeline)
+    order = nx.lexicographical_topological_sort(graph, key=lambda n: graph.nodes[n]["index"])
+    steps: dict[str, PlannedStep] = {}
+    for node_id in order:
+        steps[node_id] = _plan_step(pipeline, catalog, graph, node_id, steps, root, plan_uri)
+    return ExecutionPlan(
+        pipeline=pipeline.metadata.name,
+        pipeline_digest=hashlib.sha256(dump_pipeline(pipeline).encode()).hexdigest(),
+        artifact_root=root,
+        plan_uri=plan_uri,
+        steps=list(steps.values()),
+        warnings=[d.message for d in diagnostics if d.severity == "warning"],
+    )
+
+
+def _plan_step(
+    pipeline: Pipeline,
+    catalog: Catalog,
+    graph: nx.DiGraph,
+    node_id: str,
+    planned: dict[str, PlannedStep],
+    root: str,
+    plan_uri: str,
+) -> PlannedStep:
+    node = graph.nodes[node_id]["spec"]
+    node_type = catalog[node.type]
+    params = node_type.Params.model_validate(node.params).model_dump(mode="json")
+    defaults = pipeline.spec.defaults
+    resources = (node.resources or Resources()).merged_over(
+        (defaults.resources if defaults and defaults.resources else Resources()).merged_over(node_type.resources)
+    )
+    image = _image(node_type.image, defaults.image if defaults else None)
+    inputs: dict[str, ArtifactRef] = {}
+    for upstream in graph.predecessors(node_id):
+        for out_port, in_port in graph.edges[upstream, node_id]["ports"]:
+            inputs[in_port] = planned[upstream].outputs[out_port]
+    inputs = {port.name: inputs[port.name] for port in node_type.inputs if port.name in inputs}
+    outputs = {
+        port.name: ArtifactRef(uri=f"{root}/{node_id}/{port.name}.{_EXTENSIONS[port.kind]}", kind=port.kind, step=node_id, port=port.name)
+        for port in node_type.outputs
+    }
+    upstream_keys = {port: f"{planned[ref.step].cache_key}/{ref.port}" for port, ref in inputs.items()}
+    return PlannedStep(
+        id=node_id,
+        type=node_type.type_id,
+        version=node_type.version,
+        params=params,
+        resources=resources,
+        image=image,
+        argv=["python", "-m", ENTRYPOINT_MODULE, "--plan", plan_uri, "--step", node_id],
+        inputs=inputs,
+        outputs=outputs,
+        depends_on=sorted({ref.step for ref in inputs.values()}),
+        cache_key=cache_key(node_type.type_id, node_type.version, params, image, upstream_keys),
+        retries=node.retries or 0,
+        timeout_seconds=parse_duration(node.timeout) if node.timeout else None,
+    )
+
+
+def _image(node_type_image: str, default_image: str | None) -> str:
+    """A pipeline-wide image replaces the standard runtime image; a node type's own image (e.g. CUDA) is kept."""
+    if default_image and node_type_image == DEFAULT_IMAGE:
+        return default_image
+    return node_type_image
+
+
+def cache_key(type_id: str, version: str, params: dict[str, Any], image: str, upstream: dict[str, str]) -> str:
+    """sha256 over everything that decides a step's output."""
+    material = json.dumps(
+        {"type": type_id, "version": version, "params": params, "image": image, "inputs": upstream},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def dump_plan_yaml(plan: ExecutionPlan) -> str:
+    return dump_yaml(plan.model_dump(mode="json", by_alias=True, exclude_none=True))
+
+
+def load_plan_yaml(text: str) -> ExecutionPlan:
+    from .yaml_io import load_yaml_document
+
+    document, _ = load_yaml_document(text)
+    return ExecutionPlan.model_validate(document)
+

@@ -1,0 +1,234 @@
+"""Check a pipeline against the catalog and report every problem, located and in plain words.
+
+Each rule is one small function that appends to a shared list, so a pipeline
+with five mistakes shows five messages at once. Messages start with where the
+problem is (``node 'train':``, ``edge 'a.table -> b.model':``, ``pipeline:``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+import networkx as nx
+from pydantic import ValidationError
+
+from nodes.base import NodeType, Resources
+from nodes.catalog import Catalog
+
+from .diagnostics import Diagnostic
+from .durations import parse_duration
+from .graph import build_graph, find_cycles, parse_port_ref
+from .pydantic_messages import describe_error, suggest
+from .spec import Pipeline
+from .yaml_io import SourceMap
+
+__all__ = ["validate_pipeline", "NODE_ID_PATTERN", "PIPELINE_NAME_PATTERN", "MAX_RETRIES"]
+
+NODE_ID_PATTERN = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
+PIPELINE_NAME_PATTERN = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+MAX_RETRIES = 20
+
+
+class _Checker:
+    def __init__(self, pipeline: Pipeline, catalog: Catalog, source_map: SourceMap | None) -> None:
+        self.pipeline = pipeline
+        self.catalog = catalog
+        self.lines = source_map or SourceMap()
+        self.found: list[Diagnostic] = []
+        self.index_of: dict[str, int] = {}
+        for index, node in enumerate(pipeline.spec.nodes):
+            self.index_of.setdefault(node.id, index)
+
+    def node_error(self, node_id: str, message: str, *, param: str | None = None, path: tuple = (), warning: bool = False) -> None:
+        index = self.index_of.get(node_id)
+        line = None
+        if index is not None:
+            line = self.lines.line("spec", "nodes", index, *path) or self.lines.line("spec", "nodes", index)
+        severity = "warning" if warning else "error"
+        self.found.append(Diagnostic(severity, f"node '{node_id}': {message}", node=node_id, param=param, line=line))
+
+    def edge_error(self, index: int, label: str, message: str, node: str | None = None) -> None:
+        line = self.lines.line("spec", "edges", index)
+        self.found.append(Diagnostic("error", f"edge '{label}': {message}", edge=label, node=node, line=line))
+
+    def pipeline_error(self, message: str, path: tuple = (), warning: bool = False) -> None:
+        severity = "warning" if warning else "error"
+        self.found.append(Diagnostic(severity, f"pipeline: {message}", line=self.lines.line(*path) if path else None))
+
+    def node_type(self, node_id: str) -> type[NodeType] | None:
+        index = self.index_of.get(node_id)
+        return None if index is None else self.catalog.get(self.pipeline.spec.nodes[index].type)
+
+
+def validate_pipeline(pipeline: Pipeline, catalog: Catalog, source_map: SourceMap | None = None) -> list[Diagnostic]:
+    """Every error and warning in ``pipeline``, in file order within each rule."""
+    check = _Checker(pipeline, catalog, source_map)
+    _check_metadata(check)
+    _check_defaults(check)
+    _check_nodes(check)
+    fed = _check_edges(check)
+    _check_required_inputs(check, fed)
+    graph = build_graph(pipeline)
+    _check_cycles(check, graph)
+    _check_isolated(check, graph)
+    return check.found
+
+
+def _check_metadata(check: _Checker) -> None:
+    name = check.pipeline.metadata.name
+    if not PIPELINE_NAME_PATTERN.match(name):
+        check.pipeline_error(
+            f"name '{name}' must be lowercase letters, digits and '-', start and end with a letter or digit, "
+            "at most 63 characters (e.g. 'iris-classifier')",
+            path=("metadata", "name"),
+        )
+    if not check.pipeline.spec.nodes:
+        check.pipeline_error("has no nodes yet; add one from the palette", path=("spec",))
+
+
+def _check_defaults(check: _Checker) -> None:
+    defaults = check.pipeline.spec.defaults
+    if defaults is None:
+        return
+    if defaults.image is not None and (not defaults.image.strip() or any(c.isspace() for c in defaults.image)):
+        check.pipeline_error(f"defaults.image '{defaults.image}' is not a container image name", path=("spec", "defaults", "image"))
+    for problem in _resource_problems(defaults.resources):
+        check.pipeline_error(f"defaults.{problem}", path=("spec", "defaults", "resources"))
+
+
+def _check_nodes(check: _Checker) -> None:
+    first_index: dict[str, int] = {}
+    for index, node in enumerate(check.pipeline.spec.nodes):
+        if node.id in first_index:
+            check.found.append(Diagnostic(
+                "error",
+                f"node '{node.id}': id is already used by node #{first_index[node.id] + 1}; ids must be unique",
+                node=node.id,
+                line=check.lines.line("spec", "nodes", index),
+            ))
+            continue
+        first_index[node.id] = index
+        if not NODE_ID_PATTERN.match(node.id):
+            check.node_error(node.id, "id must be lowercase letters, digits and '-', start with a letter, "
+                             "not end with '-', at most 40 characters", path=("id",))
+        node_type = check.catalog.get(node.type)
+        if node_type is None:
+            check.node_error(node.id, f"unknown node type '{node.type}'" + suggest(node.type, check.catalog.type_ids()),
+                             path=("type",))
+        else:
+            _check_params(check, node.id, node_type, node.params)
+        for problem in _resource_problems(node.resources):
+            check.node_error(node.id, problem, path=("resources",))
+        if node.retries is not None and not 0 <= node.retries <= MAX_RETRIES:
+            check.node_error(node.id, f"retries must be between 0 and {MAX_RETRIES} (got {node.retries})", path=("retries",))
+        if node.timeout is not None:
+            try:
+                if parse_duration(node.timeout) <= 0:
+                    raise ValueError
+            except ValueError:
+                check.node_error(node.id, f"timeout '{node.timeout}' is not a duration such as 90s, 30m, 2h or 1h30m",
+                                 path=("timeout",))
+
+
+def _check_params(check: _Checker, node_id: str, node_type: type[NodeType], params: dict[str, Any]) -> None:
+    try:
+        node_type.Params.model_validate(params)
+    except ValidationError as exc:
+        fields = list(node_type.Params.model_fields)
+        for error in exc.errors():
+            name = ".".join(str(p) for p in error["loc"]) or "params"
+            check.node_error(node_id, f"param '{name}' {describe_error(error, fields)}", param=name,
+                             path=("params", error["loc"][0]) if error["loc"] else ("params",))
+
+
+def _resource_problems(resources: Resources | None) -> list[str]:
+    if resources is None:
+        return []
+    problems = []
+    for field, example in (("cpu", '"2" or "500m"'), ("memory", '"4Gi" or "512Mi"')):
+        value = getattr(resources, field)
+        if value is None:
+            continue
+        amount = _quantity(value)
+        if amount is None:
+            problems.append(f"resources.{field} '{value}' is not a Kubernetes quantity (e.g. {example})")
+        elif amount <= 0:
+            problems.append(f"resources.{field} must be more than 0 (got '{value}')")
+    if resources.gpu is not None and not 0 <= resources.gpu <= 64:
+        problems.append(f"resources.gpu must be between 0 and 64 (got {resources.gpu})")
+    return problems
+
+
+def _quantity(value: str) -> Any:
+    from kubernetes.utils.quantity import parse_quantity  # imported late: it loads the kubernetes package
+
+    try:
+        return parse_quantity(value.strip() if value.strip() == value else "invalid quantity")
+    except (ValueError, ArithmeticError):
+        return None
+
+
+def _check_edges(check: _Checker) -> dict[tuple[str, str], list[str]]:
+    """Report bad edges; return which edges feed each (node, input port)."""
+    fed: dict[tuple[str, str], list[str]] = defaultdict(list)
+    ids = list(check.index_of)
+    for index, edge in enumerate(check.pipeline.spec.edges):
+        label = edge.label
+        source, target = parse_port_ref(edge.from_), parse_port_ref(edge.to)
+        ok = True
+        for end, ref, raw in (("from", source, edge.from_), ("to", target, edge.to)):
+            if ref is None:
+                check.edge_error(index, label, f"'{raw}' must be written <node id>.<port>, e.g. 'load.table'")
+                ok = False
+            elif ref.node not in check.index_of:
+                check.edge_error(index, label, f"there is no node '{ref.node}'" + suggest(ref.node, ids))
+                ok = False
+        if not ok:
+            continue
+        out_type, in_type = check.node_type(source.node), check.node_type(target.node)
+        out_port = out_type.output_port(source.port) if out_type else None
+        in_port = in_type.input_port(target.port) if in_type else None
+        if out_type and out_port is None:
+            check.edge_error(index, label, _no_port(source.node, out_type, "output", source.port), node=source.node)
+        if in_type and in_port is None:
+            check.edge_error(index, label, _no_port(target.node, in_type, "input", target.port), node=target.node)
+        if out_port and in_port and out_port.kind != in_port.kind:
+            check.edge_error(index, label, f"a {out_port.kind} cannot feed a {in_port.kind} input", node=target.node)
+        fed[(target.node, target.port)].append(edge.from_)
+    for (node_id, port), sources in fed.items():
+        if len(sources) > 1:
+            check.node_error(node_id, f"input '{port}' is fed by {len(sources)} edges ({', '.join(sources)}); "
+                             "an input takes exactly one")
+    return fed
+
+
+def _no_port(node_id: str, node_type: type[NodeType], direction: str, port: str) -> str:
+    ports = [p.name for p in (node_type.outputs if direction == "output" else node_type.inputs)]
+    listing = ", ".join(ports) if ports else "none"
+    return (f"node '{node_id}' ({node_type.type_id}) has no {direction} '{port}'" + suggest(port, ports)
+            + f"; its {direction}s are: {listing}")
+
+
+def _check_required_inputs(check: _Checker, fed: dict[tuple[str, str], list[str]]) -> None:
+    for node_id in check.index_of:
+        node_type = check.node_type(node_id)
+        if node_type is None:
+            continue
+        for port in node_type.inputs:
+            if port.required and (node_id, port.name) not in fed:
+                check.node_error(node_id, f"input '{port.name}' ({port.kind}) is not connected")
+
+
+def _check_cycles(check: _Checker, graph: nx.DiGraph) -> None:
+    for cycle in find_cycles(graph):
+        check.pipeline_error(f"cycle {' -> '.join(cycle)}; a pipeline must flow one way", path=("spec", "edges"))
+
+
+def _check_isolated(check: _Checker, graph: nx.DiGraph) -> None:
+    if graph.number_of_nodes() < 2:
+        return
+    for node_id in graph.nodes:
+        if graph.degree(node_id) == 0:
+            check.node_error(node_id, "is not connected to anything", warning=True)

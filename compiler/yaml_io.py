@@ -1,0 +1,285 @@
+"""Read pipeline files safely and write them canonically.
+
+A pipeline file is untrusted input. Reading it: at most 5 MB, UTF-8 text, the
+safe loader only, at most 100 aliases and 200,000 values once aliases are
+expanded (so a "billion laughs" file is refused before it is built), nesting at
+most 64 deep, no duplicate keys, and a mapping at the root. Structural problems
+come back as located diagnostics, never a traceback.
+
+Writing is canonical: key order follows the models, no anchors, block style,
+multi-line text as ``|`` blocks. Load → dump → load gives an equal model and
+dumping twice gives the same bytes, so pipelines diff cleanly in git.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from .diagnostics import Diagnostic
+from .errors import SpecError, YamlError
+from .pydantic_messages import describe_error
+from .spec import Pipeline
+
+__all__ = [
+    "MAX_BYTES",
+    "MAX_ALIASES",
+    "MAX_VALUES",
+    "MAX_DEPTH",
+    "SourceMap",
+    "LoadedPipeline",
+    "load_yaml_document",
+    "parse_pipeline",
+    "read_pipeline_file",
+    "dump_yaml",
+    "dump_pipeline",
+]
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ALIASES = 100
+MAX_VALUES = 200_000
+MAX_DEPTH = 64
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+Path_ = tuple[Any, ...]
+
+
+@dataclass
+class SourceMap:
+    """Line numbers (1-based) of values in the file, by path such as ``("spec", "nodes", 2)``."""
+
+    lines: dict[Path_, int] = field(default_factory=dict)
+
+    def line(self, *path: Any) -> int | None:
+        return self.lines.get(tuple(path))
+
+
+@dataclass
+class LoadedPipeline:
+    pipeline: Pipeline
+    source_map: SourceMap
+    source: str
+
+
+def _decode(data: bytes | str) -> str:
+    if isinstance(data, str):
+        raw_len = len(data.encode("utf-8", errors="replace"))
+        text = data
+    else:
+        raw_len = len(data)
+        if raw_len <= MAX_BYTES and b"\x00" in data:
+            raise YamlError("this is not a pipeline file: it contains binary data")
+        try:
+            text = data.decode("utf-8-sig") if raw_len <= MAX_BYTES else ""
+        except UnicodeDecodeError:
+            raise YamlError("this is not a pipeline file: it is not UTF-8 text") from None
+    if raw_len > MAX_BYTES:
+        raise YamlError(f"the file is {raw_len / 1e6:.1f} MB; pipeline files may be at most {MAX_BYTES // (1024 * 1024)} MB")
+    if "\x00" in text:
+        raise YamlError("this is not a pipeline file: it contains binary data")
+    return text
+
+
+class _Walk:
+    """Checks the composed node tree (aliases, size, depth, duplicate keys) and records line numbers."""
+
+    def __init__(self) -> None:
+        self.sizes: dict[int, int] = {}
+        self.open: set[int] = set()
+        self.lines: dict[Path_, int] = {}
+
+    def size(self, node: yaml.Node, path: Path_, depth: int) -> int:
+        key = id(node)
+        if key in self.sizes:
+            return self.sizes[key]
+        if key in self.open:
+            raise YamlError("the file refers to itself through an alias (*name inside &name)", line=node.start_mark.line + 1)
+        if depth > MAX_DEPTH:
+            raise YamlError(f"the file is nested more than {MAX_DEPTH} levels deep", line=node.start_mark.line + 1)
+        if path is not None:
+            self.lines.setdefault(path, node.start_mark.line + 1)
+        self.open.add(key)
+        total = 1 + sum(self.size(child, child_path, depth + 1) for child, child_path in self._children(node, path))
+        self.open.discard(key)
+        if total > MAX_VALUES:
+            raise YamlError(
+                f"the file expands to more than {MAX_VALUES:,} values (aliases repeat too much); it is refused",
+                line=node.start_mark.line + 1,
+            )
+        self.sizes[key] = total
+        return total
+
+    @staticmethod
+    def _children(node: yaml.Node, path: Path_):
+        if isinstance(node, yaml.SequenceNode):
+            for index, child in enumerate(node.value):
+                yield child, (path + (index,) if path is not None else None)
+        elif isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, value_node in node.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+                if key is not None and key != "<<":
+                    if key in seen:
+                        raise YamlError(
+                            f"key '{key}' appears twice in the same mapping (first on line {seen[key]})",
+                            line=key_node.start_mark.line + 1,
+                        )
+                    seen[key] = key_node.start_mark.line + 1
+                yield key_node, None
+                yield value_node, (path + (key,) if path is not None and key is not None else None)
+
+
+def _count_aliases(text: str) -> int:
+    count = 0
+    loader = _Loader(text)
+    try:
+        while loader.check_event():
+            if isinstance(loader.get_event(), yaml.AliasEvent):
+                count += 1
+                if count > MAX_ALIASES:
+                    break
+    finally:
+        loader.dispose()
+    return count
+
+
+def load_yaml_document(data: bytes | str) -> tuple[Any, SourceMap]:
+    """Safely load one YAML document with the limits above. Raises ``YamlError``."""
+    text = _decode(data)
+    if not text.strip():
+        raise YamlError("the file is empty; a pipeline needs apiVersion, kind, metadata and spec")
+    try:
+        if "*" in text and _count_aliases(text) > MAX_ALIASES:
+            raise YamlError(f"the file uses more than {MAX_ALIASES} aliases (*name); it is refused")
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                raise YamlError("the file is empty; a pipeline needs apiVersion, kind, metadata and spec")
+            walk = _Walk()
+            walk.size(node, (), 0)
+            document = loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise YamlError(f"this is not valid YAML: {problem}", line=mark.line + 1 if mark else None) from None
+    except yaml.YAMLError as exc:
+        raise YamlError(f"this is not valid YAML: {exc}") from None
+    except RecursionError:
+        raise YamlError(f"the file is nested more than {MAX_DEPTH} levels deep") from None
+    return document, SourceMap(walk.lines)
+
+
+def _location(loc: tuple[Any, ...], document: Any) -> tuple[str, str | None, str | None]:
+    """(prefix, node id, edge label) for an error at ``loc`` in the raw document."""
+    if len(loc) >= 3 and loc[0] == "spec" and loc[1] in ("nodes", "edges") and isinstance(loc[2], int):
+        items = document.get("spec", {}).get(loc[1]) if isinstance(document.get("spec"), dict) else None
+        raw = items[loc[2]] if isinstance(items, list) and loc[2] < len(items) else None
+        rest = ".".join(str(part) for part in loc[3:])
+        if loc[1] == "nodes":
+            node_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
+            where = f"node '{node_id}'" if node_id else f"node #{loc[2] + 1}"
+            return (f"{where}: {'field ' + repr(rest) if rest else 'the node'}", node_id, None)
+        label = f"{raw.get('from')} -> {raw.get('to')}" if isinstance(raw, dict) else None
+        where = f"edge '{label}'" if label else f"edge #{loc[2] + 1}"
+        return (f"{where}: {'field ' + repr(rest) if rest else 'the edge'}", None, label)
+    dotted = ".".join(str(part) for part in loc)
+    return (f"pipeline: field '{dotted}'" if dotted else "pipeline: the file", None, None)
+
+
+def _field_choices(loc: tuple[Any, ...]) -> list[str]:
+    from . import spec
+
+    models = {
+        (): spec.Pipeline,
+        ("metadata",): spec.Metadata,
+        ("spec",): spec.PipelineBody,
+        ("spec", "defaults"): spec.Defaults,
+        ("spec", "nodes"): spec.NodeSpec,
+        ("spec", "edges"): spec.EdgeSpec,
+    }
+    parent = tuple(p for p in loc[:-1] if not isinstance(p, int))
+    if parent and parent[-1] == "resources":
+        return list(spec.Resources.model_fields)
+    if parent and parent[-1] == "ui":
+        return list(spec.UiPosition.model_fields)
+    model = models.get(parent)
+    if model is None:
+        return []
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _structure_diagnostics(exc: ValidationError, document: dict[str, Any], source_map: SourceMap) -> list[Diagnostic]:
+    found = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        prefix, node_id, edge = _location(loc, document)
+        message = f"{prefix} {describe_error(error, _field_choices(loc))}"
+        line = next((source_map.line(*loc[:n]) for n in range(len(loc), 0, -1) if source_map.line(*loc[:n])), None)
+        found.append(Diagnostic("error", message, node=node_id, edge=edge, line=line))
+    return found
+
+
+def parse_pipeline(data: bytes | str, source: str = "<text>") -> LoadedPipeline:
+    """Text or bytes → ``LoadedPipeline``. Raises ``SpecError`` listing every structural problem."""
+    document, source_map = load_yaml_document(data)
+    if not isinstance(document, dict):
+        kind = {list: "a list", str: "a line of text"}.get(type(document), f"a {type(document).__name__}")
+        raise YamlError(f"a pipeline file must be a mapping with apiVersion, kind, metadata and spec, not {kind}")
+    try:
+        pipeline = Pipeline.model_validate(document)
+    except ValidationError as exc:
+        raise SpecError(_structure_diagnostics(exc, document, source_map)) from None
+    return LoadedPipeline(pipeline, source_map, source)
+
+
+def read_pipeline_file(path: str | Path) -> LoadedPipeline:
+    """Read a pipeline file from disk. A missing or unreadable file is a ``YamlError``, not an OSError."""
+    file = Path(path)
+    try:
+        size = file.stat().st_size
+        if size > MAX_BYTES:
+            raise YamlError(f"the file is {size / 1e6:.1f} MB; pipeline files may be at most {MAX_BYTES // (1024 * 1024)} MB")
+        data = file.read_bytes()
+    except FileNotFoundError:
+        raise YamlError(f"file '{path}' was not found") from None
+    except IsADirectoryError:
+        raise YamlError(f"'{path}' is a folder, not a pipeline file") from None
+    except OSError as exc:
+        raise YamlError(f"file '{path}' could not be read: {exc.strerror or exc}") from None
+    return parse_pipeline(data, source=str(path))
+
+
+class _CanonicalDumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> Any:
+        # indent list items under their key, as people write them by hand
+        return super().increase_indent(flow, False)
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    if "\n" in value:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value)
+
+
+_CanonicalDumper.add_representer(str, _represent_str)
+
+
+def dump_yaml(document: Any) -> str:
+    """Canonical YAML for any plain document (pipelines, plans, manifests)."""
+    return yaml.dump(
+        document, Dumper=_CanonicalDumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=120
+    )
+
+
+def dump_pipeline(pipeline: Pipeline) -> str:
+    return dump_yaml(pipeline.to_document())

@@ -1,0 +1,182 @@
+"""What a node type declares: ports, a params model, resources, an image, and ``run()``.
+
+A node type is a class. Declaring it wrongly (a port name used twice, an unknown
+category, a params model that accepts unknown keys) fails when the class is
+created, with a message naming the class, so a broken node never reaches a user.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .artifacts import ArtifactKind
+from .context import RunContext
+from .errors import NodeDefinitionError
+
+__all__ = [
+    "Category",
+    "Port",
+    "Resources",
+    "NodeParams",
+    "NodeType",
+    "DEFAULT_IMAGE",
+    "DEFAULT_GPU_IMAGE",
+]
+
+DEFAULT_IMAGE = "pipecanvas/runtime:0.1.0"
+DEFAULT_GPU_IMAGE = "pipecanvas/runtime-cuda:0.1.0"
+
+_TYPE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+_PORT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class Category(str, Enum):
+    """The palette groups, in the order an analyst builds a pipeline."""
+
+    DATA = "data"
+    PREPARE = "prepare"
+    TRAIN = "train"
+    EVALUATE = "evaluate"
+    DEPLOY = "deploy"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Port:
+    """A named, typed connection point. Inputs may be optional; outputs always exist."""
+
+    name: str
+    kind: ArtifactKind
+    required: bool = True
+    description: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind.value, "required": self.required, "description": self.description}
+
+
+class Resources(BaseModel):
+    """Compute a step asks for. CPU and memory are Kubernetes quantity strings; gpu counts ``nvidia.com/gpu``.
+
+    Values are kept as written (checked by the compiler) so that an invalid one
+    can be reported on its node instead of failing the whole file.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    cpu: str | None = Field(None, description="CPU cores, e.g. \"2\" or \"500m\".")
+    memory: str | None = Field(None, description="Memory, e.g. \"4Gi\" or \"512Mi\".")
+    gpu: int | None = Field(None, description="Number of NVIDIA GPUs (nvidia.com/gpu).")
+
+    @field_validator("cpu", "memory", mode="before")
+    @classmethod
+    def _numbers_as_quantities(cls, value: Any) -> Any:
+        """YAML reads ``cpu: 2`` as a number; Kubernetes quantities are strings."""
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return format(value, "g") if isinstance(value, float) else str(value)
+        return value
+
+    def merged_over(self, base: "Resources | None") -> "Resources":
+        """These resources with any unset field taken from ``base``."""
+        if base is None:
+            return self
+        return Resources(
+            cpu=self.cpu if self.cpu is not None else base.cpu,
+            memory=self.memory if self.memory is not None else base.memory,
+            gpu=self.gpu if self.gpu is not None else base.gpu,
+        )
+
+
+class NodeParams(BaseModel):
+    """Base for every node's params model: unknown keys are errors, values are checked on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class NodeType:
+    """Subclass this to add a node type; set the class attributes and implement ``run``.
+
+    ``run(inputs, params, context)`` gets a dict of in-memory artifacts keyed by
+    input port (an unconnected optional input is absent), a validated ``Params``
+    instance and a ``RunContext``; it returns a dict keyed by output port. It never
+    reads or writes artifact files: the runtime does that around it.
+    """
+
+    type_id: ClassVar[str]
+    version: ClassVar[str] = "1"
+    title: ClassVar[str]
+    description: ClassVar[str]
+    category: ClassVar[Category]
+    icon: ClassVar[str] = "box"
+    inputs: ClassVar[tuple[Port, ...]] = ()
+    outputs: ClassVar[tuple[Port, ...]] = ()
+    Params: ClassVar[type[NodeParams]] = NodeParams
+    resources: ClassVar[Resources] = Resources(cpu="1", memory="1Gi")
+    image: ClassVar[str] = DEFAULT_IMAGE
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("abstract", False):
+            return
+        _check_definition(cls)
+
+    def run(self, inputs: dict[str, Any], params: Any, context: RunContext) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @classmethod
+    def input_port(cls, name: str) -> Port | None:
+        return next((p for p in cls.inputs if p.name == name), None)
+
+    @classmethod
+    def output_port(cls, name: str) -> Port | None:
+        return next((p for p in cls.outputs if p.name == name), None)
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        """The catalog entry as plain JSON: what ``pipecanvas nodes --json`` and the studio read."""
+        return {
+            "type": cls.type_id,
+            "version": cls.version,
+            "title": cls.title,
+            "description": cls.description,
+            "category": cls.category.value,
+            "icon": cls.icon,
+            "inputs": [p.to_json() for p in cls.inputs],
+            "outputs": [p.to_json() for p in cls.outputs],
+            "params_schema": cls.Params.model_json_schema(),
+            "resources": cls.resources.model_dump(exclude_none=True),
+            "image": cls.image,
+        }
+
+
+def _check_definition(cls: type[NodeType]) -> None:
+    name = cls.__qualname__
+    for attr in ("type_id", "title", "description", "category"):
+        if not hasattr(cls, attr):
+            raise NodeDefinitionError(f"node class {name} must set '{attr}'")
+    if not _TYPE_ID.match(cls.type_id):
+        raise NodeDefinitionError(f"node class {name}: type id {cls.type_id!r} must look like 'family.name' (lowercase)")
+    if not isinstance(cls.category, Category):
+        raise NodeDefinitionError(f"node class {name}: category must be one of {[c.value for c in Category]}")
+    if cls.type_id.split(".")[0] != cls.category.value and cls.type_id.split(".")[0] in {c.value for c in Category}:
+        raise NodeDefinitionError(f"node class {name}: type id {cls.type_id!r} is in the wrong category {cls.category.value!r}")
+    for direction, ports in (("input", cls.inputs), ("output", cls.outputs)):
+        seen: set[str] = set()
+        for port in ports:
+            if not _PORT_NAME.match(port.name):
+                raise NodeDefinitionError(f"node class {name}: {direction} port {port.name!r} must be lowercase letters, digits or '_'")
+            if port.name in seen:
+                raise NodeDefinitionError(f"node class {name}: {direction} port {port.name!r} is declared twice")
+            if not isinstance(port.kind, ArtifactKind):
+                raise NodeDefinitionError(f"node class {name}: port {port.name!r} has unknown kind {port.kind!r}")
+            seen.add(port.name)
+    if not (isinstance(cls.Params, type) and issubclass(cls.Params, BaseModel)):
+        raise NodeDefinitionError(f"node class {name}: Params must be a pydantic model")
+    if cls.Params.model_config.get("extra") != "forbid":
+        raise NodeDefinitionError(f"node class {name}: Params must forbid unknown keys (subclass NodeParams)")

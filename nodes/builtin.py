@@ -1,0 +1,25 @@
+"""The node types that ship with pipecanvas, in palette order."""
+
+from __future__ import annotations
+
+from .data import FileTable, SampleDataset
+from .deploy import EndpointDeploy
+from .evaluate import EvaluateClassifier, EvaluateRegressor
+from .prepare import Clean, Split
+from .train import TrainClassifier, TrainRegressor
+from .train_mlp import TrainMLP
+
+__all__ = ["NODE_TYPES"]
+
+NODE_TYPES = (
+    SampleDataset,
+    FileTable,
+    Split,
+    Clean,
+    TrainClassifier,
+    TrainRegressor,
+    TrainMLP,
+    EvaluateClassifier,
+    EvaluateRegressor,
+    EndpointDeploy,
+)

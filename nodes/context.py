@@ -1,0 +1,40 @@
+"""What a running node may use besides its inputs and params.
+
+The runtime builds one ``RunContext`` per step. Nodes use it to log, to find a
+scratch folder, and (deploy nodes) to ask the runtime for a model server; the
+runtime decides how that server is started (a local process or a Kubernetes
+Deployment), so a node never starts processes itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from .artifacts import Endpoint
+
+__all__ = ["RunContext", "EndpointLauncher"]
+
+
+class EndpointLauncher(Protocol):
+    """Starts a prediction server for a saved model and says where it listens."""
+
+    def launch(self, name: str, model_uri: str, preprocessor_uri: str | None, port: int) -> Endpoint: ...
+
+
+@dataclass
+class RunContext:
+    """Per-step facilities. ``input_uris`` maps each connected input port to its artifact URI."""
+
+    run_id: str = "adhoc"
+    step_id: str = "step"
+    work_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="pipecanvas-step-")))
+    input_uris: dict[str, str] = field(default_factory=dict)
+    endpoints: EndpointLauncher | None = None
+    logger: logging.Logger = field(default_factory=lambda: logging.getLogger("pipecanvas.node"))
+
+    def log(self, message: str) -> None:
+        self.logger.info(message)

@@ -1,0 +1,258 @@
+"""Evaluate nodes: score a model on rows it has not seen.
+
+Every value in the returned Metrics is plain JSON (str, int, float, None, lists
+and dicts with string keys) so the run store, the studio and comparisons across
+runs can use it without knowing about numpy.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+
+from .artifacts import ArtifactKind, Metrics, Model, Table
+from .base import Category, NodeParams, NodeType, Port, Resources
+from .context import RunContext
+from .errors import NodeInputError
+
+if TYPE_CHECKING:  # numpy and pandas are heavy; the catalog must import fast
+    import numpy as np
+    import pandas as pd
+
+__all__ = ["EvaluateClassifier", "EvaluateRegressor"]
+
+_INPUTS = (
+    Port("model", ArtifactKind.MODEL, description="The trained model to score."),
+    Port("test", ArtifactKind.TABLE, description="Held-out rows with the true answers."),
+)
+
+
+class EvaluateClassifierParams(NodeParams):
+    average: str = Field(
+        "macro",
+        pattern="^(macro|weighted|micro)$",
+        description="How to combine per-class precision, recall and F1: 'macro' (every class counts the same), "
+        "'weighted' (by class size) or 'micro'.",
+    )
+
+
+class EvaluateClassifier(NodeType):
+    type_id = "evaluate.classifier"
+    title = "Evaluate classifier"
+    description = "Scores a classifier on the test rows: accuracy, precision, recall, F1, ROC AUC and a confusion matrix."
+    category = Category.EVALUATE
+    icon = "chart"
+    inputs = _INPUTS
+    outputs = (Port("metrics", ArtifactKind.METRICS, description="Scores, confusion matrix and ROC curve points."),)
+    Params = EvaluateClassifierParams
+    resources = Resources(cpu="500m", memory="1Gi")
+
+    def run(self, inputs: dict[str, Any], params: EvaluateClassifierParams, context: RunContext) -> dict[str, Any]:
+        model, table = _model_and_table(inputs, "classification")
+        x, y_true = _test_rows(model, table)
+        y_pred = model.predict(x)
+        labels = _labels(model, y_true)
+        values = _classification_scores(y_true, y_pred, labels, params.average)
+        values["roc_auc"], values["roc_curve"] = _roc(model, x, y_true)
+        context.log(
+            f"accuracy {values['accuracy']:.3f}, {params.average} F1 {values['f1']:.3f} on {values['n_test']} test rows"
+        )
+        return {"metrics": Metrics(values)}
+
+
+class EvaluateRegressorParams(NodeParams):
+    max_residuals: int = Field(
+        1000, ge=10, le=100000, description="Most (actual, predicted) pairs kept for the residuals plot."
+    )
+
+
+class EvaluateRegressor(NodeType):
+    type_id = "evaluate.regressor"
+    title = "Evaluate regressor"
+    description = "Scores a regressor on the test rows: typical error (RMSE, MAE), R² and the residuals."
+    category = Category.EVALUATE
+    icon = "chart"
+    inputs = _INPUTS
+    outputs = (Port("metrics", ArtifactKind.METRICS, description="RMSE, MAE, R² and residual points."),)
+    Params = EvaluateRegressorParams
+    resources = Resources(cpu="500m", memory="1Gi")
+
+    def run(self, inputs: dict[str, Any], params: EvaluateRegressorParams, context: RunContext) -> dict[str, Any]:
+        import numpy as np
+        from pandas.api import types
+        from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+
+        model, table = _model_and_table(inputs, "regression")
+        x, y_true = _test_rows(model, table)
+        if types.is_bool_dtype(y_true) or not types.is_numeric_dtype(y_true):
+            raise NodeInputError(f"test column '{table.target}' holds categories, but the model predicts numbers")
+        actual = y_true.to_numpy(dtype=float)
+        predicted = np.asarray(model.predict(x), dtype=float)
+        values = {
+            "rmse": _number(math.sqrt(mean_squared_error(actual, predicted))),
+            "mae": _number(mean_absolute_error(actual, predicted)),
+            "r2": _number(r2_score(actual, predicted)) if len(actual) > 1 else None,
+            "n_test": len(actual),
+            "residuals": _residuals(actual, predicted, params.max_residuals),
+        }
+        r2 = "n/a" if values["r2"] is None else f"{values['r2']:.3f}"
+        context.log(f"RMSE {values['rmse']:.4g}, R² {r2} on {values['n_test']} test rows")
+        return {"metrics": Metrics(values)}
+
+
+_OTHER_NODE = {"classification": "Evaluate classifier", "regression": "Evaluate regressor"}
+
+
+def _model_and_table(inputs: dict[str, Any], task: str) -> tuple[Model, Table]:
+    """The two inputs, checked to be a ``task`` model and a test table that has the model's target."""
+    model, table = inputs.get("model"), inputs.get("test")
+    if not isinstance(model, Model):
+        raise NodeInputError("the 'model' input must be a trained model; connect a train node to it")
+    if model.task == "transform":
+        raise NodeInputError(
+            "the 'model' input is the preprocessor of a 'Clean and encode' node; connect a train node's model instead"
+        )
+    if model.task != task:
+        other = _OTHER_NODE.get(model.task)
+        hint = f"use an '{other}' node" if other else "connect a classifier or regressor"
+        raise NodeInputError(f"the model does {model.task}, not {task}; {hint} to score it")
+    if not isinstance(table, Table):
+        raise NodeInputError("the 'test' input must be a table; connect a split or clean node's test output to it")
+    if table.target != model.target:
+        raise NodeInputError(
+            f"the test table's target is {_name(table.target)} but the model predicts {_name(model.target)}; "
+            "connect the test rows that belong to the model's training rows"
+        )
+    return model, table
+
+
+def _test_rows(model: Model, table: Table) -> tuple["pd.DataFrame", "pd.Series"]:
+    """Feature frame and true answers, after checking the rows can be scored."""
+    from pandas.api import types
+
+    frame = table.frame
+    if table.target not in frame.columns:
+        raise NodeInputError(f"target column '{table.target}' is not in the test table")
+    if frame.empty:
+        raise NodeInputError("the test table has no rows")
+    missing = [c for c in model.feature_columns if c not in frame.columns]
+    if missing:
+        raise NodeInputError(f"the model needs column(s) {_quoted(missing)}, which the test table lacks")
+    x = frame[model.feature_columns]
+    text = [c for c in x.columns if not (types.is_numeric_dtype(x[c]) or types.is_bool_dtype(x[c]))]
+    if text:
+        raise NodeInputError(
+            f"test column(s) {_quoted(text)} hold text or categories; "
+            "pass the test rows through the same 'Clean and encode' node as the training rows"
+        )
+    gaps = [c for c in x.columns if x[c].isna().any()] + ([table.target] if frame[table.target].isna().any() else [])
+    if gaps:
+        raise NodeInputError(f"test column(s) {_quoted(gaps)} have missing values; clean the test rows first")
+    return x, frame[table.target]
+
+
+def _labels(model: Model, y_true: "pd.Series") -> list[Any]:
+    """The model's classes, then any test labels the model never saw (sorted), so every row is counted."""
+    known = list(model.classes or [])
+    unseen = sorted(set(y_true.unique().tolist()) - set(known), key=str)
+    return known + unseen
+
+
+def _classification_scores(y_true: Any, y_pred: Any, labels: list[Any], average: str) -> dict[str, Any]:
+    """Headline scores, the confusion matrix (rows actual, columns predicted) and per-class scores."""
+    from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+
+    precision, recall, f1, _ = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, average=average, zero_division=0
+    )
+    each = precision_recall_fscore_support(y_true, y_pred, labels=labels, average=None, zero_division=0)
+    matrix = confusion_matrix(y_true, y_pred, labels=labels)
+    return {
+        "accuracy": _number(accuracy_score(y_true, y_pred)),
+        "precision": _number(precision),
+        "recall": _number(recall),
+        "f1": _number(f1),
+        "n_test": len(y_true),
+        "confusion_matrix": {"labels": labels, "matrix": [[int(n) for n in row] for row in matrix]},
+        "per_class": {
+            str(label): {
+                "precision": _number(each[0][i]),
+                "recall": _number(each[1][i]),
+                "f1": _number(each[2][i]),
+                "support": int(each[3][i]),
+            }
+            for i, label in enumerate(labels)
+        },
+    }
+
+
+def _roc(model: Model, x: "pd.DataFrame", y_true: "pd.Series") -> tuple[float | None, dict[str, Any]]:
+    """ROC AUC and curves from ``predict_proba``: binary scores ``classes[1]``, multiclass is one-vs-rest macro.
+
+    ``predict_proba`` columns follow ``model.classes`` (train nodes copy the estimator's ``classes_``).
+
+    AUC is None when the model gives no probabilities or the test rows lack a
+    class (or hold one the model never saw): it is undefined there, not zero.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    classes = list(model.classes or [])
+    if not hasattr(model.estimator, "predict_proba") or len(classes) < 2:
+        return None, {}
+    proba = model.estimator.predict_proba(x)
+    truth = y_true.to_numpy()
+    present = set(y_true.unique().tolist())
+    if len(classes) == 2:
+        positive = classes[1]
+        curves = {str(positive): _curve(truth == positive, proba[:, 1])} if len(present) == 2 else {}
+    else:
+        curves = {str(c): _curve(truth == c, proba[:, i]) for i, c in enumerate(classes) if c in present}
+    if present != set(classes):
+        return None, curves
+    if len(classes) == 2:
+        auc = roc_auc_score(truth == classes[1], proba[:, 1])
+    else:
+        auc = roc_auc_score(truth, proba, multi_class="ovr", average="macro", labels=classes)
+    return _number(auc), curves
+
+
+def _curve(is_positive: Any, scores: Any, max_points: int = 200) -> dict[str, list[float]]:
+    """One ROC curve, thinned to at most ``max_points`` evenly spaced points (ends kept, order kept)."""
+    from sklearn.metrics import roc_curve
+
+    if is_positive.all() or not is_positive.any():
+        return {"fpr": [], "tpr": []}
+    fpr, tpr, _ = roc_curve(is_positive, scores)
+    keep = _evenly_spaced(len(fpr), max_points)
+    return {"fpr": [float(v) for v in fpr[keep]], "tpr": [float(v) for v in tpr[keep]]}
+
+
+def _residuals(actual: "np.ndarray", predicted: "np.ndarray", limit: int) -> dict[str, list[float]]:
+    """Up to ``limit`` (actual, predicted) pairs, evenly spaced through the test rows so reruns agree."""
+    keep = _evenly_spaced(len(actual), limit)
+    return {"actual": [float(v) for v in actual[keep]], "predicted": [float(v) for v in predicted[keep]]}
+
+
+def _evenly_spaced(n: int, limit: int) -> "np.ndarray":
+    """Indices of at most ``limit`` of ``n`` items, first and last included, in order."""
+    import numpy as np
+
+    if n <= limit:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, limit).round().astype(int))
+
+
+def _number(value: Any) -> float | None:
+    """A plain float, or None where a score is undefined (NaN would not be valid JSON)."""
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def _name(column: str | None) -> str:
+    return "not set" if column is None else f"'{column}'"
+
+
+def _quoted(names: list[Any]) -> str:
+    return ", ".join(f"'{n}'" for n in names)

@@ -1,0 +1,309 @@
+"""Prepare nodes: split rows and clean columns before training."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field
+
+from .artifacts import ArtifactKind, Model, Table
+from .base import Category, NodeParams, NodeType, Port, Resources
+from .context import RunContext
+from .errors import NodeInputError
+from .table_schema import infer_input_schema
+
+if TYPE_CHECKING:  # pandas and scikit-learn are heavy; the catalog must import fast
+    import pandas as pd
+
+__all__ = ["Split", "Clean", "to_category_strings"]
+
+# A numeric target with at most this many distinct values is treated as class labels when splitting.
+_MAX_NUMERIC_CLASSES = 20
+
+
+class SplitParams(NodeParams):
+    test_fraction: float = Field(0.25, gt=0, lt=1, description="Share of rows held out for testing, e.g. 0.25.")
+    stratify: bool = Field(
+        True, description="Keep the class proportions the same in both parts (classification targets only)."
+    )
+    seed: int = Field(42, ge=0, description="Random seed, so the same rows land in the same part every run.")
+
+
+class Split(NodeType):
+    type_id = "prepare.split"
+    title = "Train/test split"
+    description = "Splits the rows into a training part and a test part kept aside for evaluation."
+    category = Category.PREPARE
+    icon = "scissors"
+    inputs = (Port("table", ArtifactKind.TABLE, description="Rows to split."),)
+    outputs = (
+        Port("train", ArtifactKind.TABLE, description="Rows to train on."),
+        Port("test", ArtifactKind.TABLE, description="Rows held out for evaluation."),
+    )
+    Params = SplitParams
+    resources = Resources(cpu="500m", memory="1Gi")
+
+    def run(self, inputs: dict[str, Any], params: SplitParams, context: RunContext) -> dict[str, Any]:
+        from sklearn.model_selection import train_test_split
+
+        table: Table = inputs["table"]
+        n_test = _test_row_count(len(table.frame), params.test_fraction)
+        labels = _stratify_labels(table, params, len(table.frame) - n_test, n_test, context) if params.stratify else None
+        train, test = train_test_split(table.frame, test_size=n_test, random_state=params.seed, stratify=labels)
+        context.log(f"split {len(table.frame)} rows into {len(train)} for training and {len(test)} for testing")
+        return {
+            "train": Table(train.reset_index(drop=True), table.target),
+            "test": Table(test.reset_index(drop=True), table.target),
+        }
+
+
+def _test_row_count(n_rows: int, test_fraction: float) -> int:
+    """How many rows the test part gets (rounded up, as scikit-learn does); both parts must be non-empty."""
+    if n_rows < 2:
+        raise NodeInputError(f"the table has {n_rows} row(s); at least 2 are needed to split it into train and test")
+    n_test = math.ceil(test_fraction * n_rows)
+    if n_test >= n_rows:
+        raise NodeInputError(
+            f"a test_fraction of {test_fraction} leaves no training rows out of {n_rows}; lower test_fraction or add rows"
+        )
+    return n_test
+
+
+def _stratify_labels(
+    table: Table, params: SplitParams, n_train: int, n_test: int, context: RunContext
+) -> "pd.Series | None":
+    """The target to stratify by, or None (saying why in the log) when stratifying is impossible or meaningless."""
+    if table.target is None or table.target not in table.frame.columns:
+        context.log("the table has no target column, so rows are split without stratifying")
+        return None
+    labels = table.frame[table.target]
+    reason = _why_not_stratify(labels, n_train, n_test)
+    if reason:
+        context.log(f"target {table.target!r} {reason}, so rows are split without stratifying")
+        return None
+    return labels
+
+
+def _why_not_stratify(labels: "pd.Series", n_train: int, n_test: int) -> str | None:
+    """A short reason stratifying by ``labels`` would fail or make no sense; None when it is fine."""
+    from pandas.api import types
+
+    if labels.isna().any():
+        return "has missing values"
+    numeric = types.is_numeric_dtype(labels) and not types.is_bool_dtype(labels)
+    counts = labels.value_counts()
+    if numeric and len(counts) > _MAX_NUMERIC_CLASSES:
+        return f"looks numeric ({len(counts)} distinct values)"
+    rare = counts[counts < 2]
+    if len(rare):
+        return f"has classes with a single row ({', '.join(map(repr, rare.index.tolist()[:5]))})"
+    if len(counts) > min(n_train, n_test):
+        return f"has {len(counts)} classes, more than the rows in one of the parts"
+    return None
+
+
+class CleanParams(NodeParams):
+    impute_numeric: Literal["mean", "median", "most_frequent", "zero"] = Field(
+        "median", description="How to fill missing numbers: with the column's mean, median, most frequent value, or 0."
+    )
+    impute_categorical: Literal["most_frequent", "missing_label"] = Field(
+        "most_frequent",
+        description="How to fill missing categories: with the most frequent one, or a separate 'missing' category.",
+    )
+    one_hot: bool = Field(True, description="Turn each text/category column into 0/1 columns, one per category.")
+    max_categories: int = Field(
+        20, ge=2, le=1000, description="Keep at most this many categories per column; rarer ones are grouped."
+    )
+    scale: Literal["standard", "minmax", "none"] = Field(
+        "standard", description="Rescale numbers: to mean 0 and spread 1 ('standard'), to 0..1 ('minmax'), or not at all."
+    )
+
+
+class Clean(NodeType):
+    type_id = "prepare.clean"
+    title = "Clean and encode"
+    description = (
+        "Fills missing values, encodes categories and scales numbers, learning from the training rows only "
+        "and applying the same recipe to the test rows."
+    )
+    category = Category.PREPARE
+    icon = "sparkles"
+    inputs = (
+        Port("train", ArtifactKind.TABLE, description="Training rows; the cleaning recipe is learned from these."),
+        Port("test", ArtifactKind.TABLE, description="Test rows; cleaned with the recipe learned from the training rows."),
+    )
+    outputs = (
+        Port("train", ArtifactKind.TABLE, description="Cleaned training rows."),
+        Port("test", ArtifactKind.TABLE, description="Cleaned test rows."),
+        Port(
+            "preprocessor",
+            ArtifactKind.MODEL,
+            description="The learned recipe; connect it to a deploy node so the endpoint accepts raw rows.",
+        ),
+    )
+    Params = CleanParams
+    resources = Resources(cpu="1", memory="2Gi")
+
+    def run(self, inputs: dict[str, Any], params: CleanParams, context: RunContext) -> dict[str, Any]:
+        train: Table = inputs["train"]
+        test: Table = inputs["test"]
+        features = _usable_features(train, context)
+        _check_test_columns(train.frame, test.frame, features)
+        transformer = _fit_transformer(train.frame[features], params, context)
+        model = Model(
+            estimator=transformer,
+            task="transform",
+            feature_columns=features,
+            target=train.target,
+            algorithm="clean",
+            input_schema=infer_input_schema(train.frame, features),
+        )
+        _log_unseen_categories(train.frame, test.frame, features, context)
+        return {
+            "train": _cleaned_table(transformer, train.frame, features, train.target),
+            "test": _cleaned_table(transformer, test.frame, features, train.target),
+            "preprocessor": model,
+        }
+
+
+def to_category_strings(frame: Any) -> "pd.DataFrame":
+    """Text/category/boolean columns as plain strings, with NaN wherever a value is missing.
+
+    scikit-learn's imputer and encoders choke on ``None``, ``pd.NA``, booleans and
+    mixed types, which is what a JSON request or a nullable pandas column holds.
+    The fitted preprocessor refers to this function by name, so it is public and
+    must keep its name and module.
+    """
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.DataFrame(frame)
+    missing = frame.isna()
+    text = frame.astype(object).map(str)
+    return text.mask(missing, np.nan).astype(object)
+
+
+def _usable_features(train: Table, context: RunContext) -> list[str]:
+    """The training table's feature columns, less any that hold no value at all (logged)."""
+    features = train.feature_columns
+    empty = [c for c in features if train.frame[c].isna().all()]
+    if empty:
+        context.log(f"dropped column(s) with no values in the training rows: {', '.join(map(repr, empty))}")
+    usable = [c for c in features if c not in empty]
+    if not usable:
+        raise NodeInputError("the training table has no feature columns with values to clean")
+    return usable
+
+
+def _check_test_columns(train: "pd.DataFrame", test: "pd.DataFrame", features: list[str]) -> None:
+    """The test rows need every feature column, holding numbers where the training rows do."""
+    missing = [c for c in features if c not in test.columns]
+    if missing:
+        raise NodeInputError(
+            f"the test table lacks column(s) {', '.join(map(repr, missing))} that the training table has"
+        )
+    mismatched = [c for c in features if _is_numeric(train[c]) and not _is_numeric(test[c]) and test[c].notna().any()]
+    if mismatched:
+        raise NodeInputError(
+            f"column(s) {', '.join(map(repr, mismatched))} hold numbers in the training table but text in the test table"
+        )
+
+
+def _is_numeric(column: "pd.Series") -> bool:
+    """Numbers get imputed and scaled; booleans, like text, are treated as categories."""
+    from pandas.api import types
+
+    return types.is_numeric_dtype(column) and not types.is_bool_dtype(column)
+
+
+def _fit_transformer(features: "pd.DataFrame", params: CleanParams, context: RunContext) -> Any:
+    """A ColumnTransformer fitted on the training features only, emitting a frame with readable column names.
+
+    Output columns keep the raw names (``tenure``, ``contract_two-year``); if two
+    would clash, the ``num__``/``cat__`` prefixes are kept so that every name is unique.
+    """
+    from sklearn.compose import ColumnTransformer
+
+    numeric = [c for c in features.columns if _is_numeric(features[c])]
+    categorical = [c for c in features.columns if c not in numeric]
+    parts = []
+    if numeric:
+        parts.append(("num", _numeric_steps(params), numeric))
+    if categorical:
+        parts.append(("cat", _categorical_steps(params), categorical))
+    transformer = ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False)
+    transformer.set_output(transform="pandas")
+    transformer.fit(features)
+    try:
+        transformer.get_feature_names_out()
+    except ValueError:
+        context.log("some cleaned column names would clash, so they keep a 'num__' or 'cat__' prefix")
+        transformer.set_params(verbose_feature_names_out=True)
+    context.log(f"cleaning {len(numeric)} numeric and {len(categorical)} categorical column(s)")
+    return transformer
+
+
+def _numeric_steps(params: CleanParams) -> Any:
+    """Fill missing numbers, then rescale them as chosen."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+    if params.impute_numeric == "zero":
+        imputer = SimpleImputer(strategy="constant", fill_value=0)
+    else:
+        imputer = SimpleImputer(strategy=params.impute_numeric)
+    steps: list[tuple[str, Any]] = [("impute", imputer)]
+    if params.scale == "standard":
+        steps.append(("scale", StandardScaler()))
+    elif params.scale == "minmax":
+        steps.append(("scale", MinMaxScaler()))
+    return Pipeline(steps)
+
+
+def _categorical_steps(params: CleanParams) -> Any:
+    """Normalise to strings, fill missing categories, then encode as 0/1 columns or as integer codes.
+
+    Categories the training rows never showed become all zeros (one-hot, or the
+    grouped rare column when there is one) or -1 (codes) instead of failing.
+    """
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder
+
+    if params.impute_categorical == "missing_label":
+        imputer = SimpleImputer(strategy="constant", fill_value="missing")
+    else:
+        imputer = SimpleImputer(strategy="most_frequent")
+    if params.one_hot:
+        encoder: Any = OneHotEncoder(
+            handle_unknown="infrequent_if_exist", max_categories=params.max_categories, sparse_output=False
+        )
+    else:
+        encoder = OrdinalEncoder(
+            handle_unknown="use_encoded_value", unknown_value=-1, max_categories=params.max_categories
+        )
+    as_text = FunctionTransformer(to_category_strings, feature_names_out="one-to-one")
+    return Pipeline([("as_text", as_text), ("impute", imputer), ("encode", encoder)])
+
+
+def _cleaned_table(transformer: Any, frame: "pd.DataFrame", features: list[str], target: str | None) -> Table:
+    """The transformed features (index reset) with the target column re-attached unchanged, when present."""
+    cleaned = transformer.transform(frame[features]).reset_index(drop=True)
+    if target is None or target not in frame.columns:
+        return Table(cleaned, None)
+    if target in cleaned.columns:
+        raise NodeInputError(f"a cleaned feature column is named like the target {target!r}; rename that column")
+    cleaned[target] = frame[target].reset_index(drop=True)
+    return Table(cleaned, target)
+
+
+def _log_unseen_categories(train: "pd.DataFrame", test: "pd.DataFrame", features: list[str], context: RunContext) -> None:
+    """Say which test categories the training rows never showed: they are encoded as 'unknown', not learned from."""
+    for column in (c for c in features if not _is_numeric(train[c])):
+        seen = set(to_category_strings(train[[column]])[column].dropna())
+        unseen = sorted(set(to_category_strings(test[[column]])[column].dropna()) - seen)
+        if unseen:
+            shown = ", ".join(map(repr, unseen[:5])) + (" ..." if len(unseen) > 5 else "")
+            context.log(f"column {column!r}: test value(s) {shown} never appear in the training rows; encoded as unknown")

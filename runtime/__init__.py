@@ -1,0 +1,1 @@
+"""Run pipelines: the step entrypoint, executors, the run store and the artifact store."""

@@ -1,0 +1,187 @@
+"""Data nodes: bundled sample datasets and tables read from files or fsspec URIs."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import fsspec
+import pandas as pd
+import pytest
+
+from nodes.context import RunContext
+from nodes.data import FileParams, FileTable, SampleDataset, SampleParams
+from nodes.errors import NodeInputError
+
+CHURN_CSV = Path(__file__).resolve().parents[3] / "assets" / "data" / "churn.csv"
+
+
+@pytest.fixture
+def context(tmp_path: Path) -> RunContext:
+    return RunContext(work_dir=tmp_path)
+
+
+def _read(context: RunContext, **params) -> "pd.DataFrame":
+    table = FileTable().run({}, FileParams(**params), context)["table"]
+    assert table.target == params.get("target")
+    return table.frame
+
+
+# --- data.sample ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("dataset", "target", "shape", "classes"),
+    [
+        ("iris", "species", (150, 5), {"setosa", "versicolor", "virginica"}),
+        ("wine", "cultivar", (178, 14), {"class_0", "class_1", "class_2"}),
+        ("breast_cancer", "diagnosis", (569, 31), {"malignant", "benign"}),
+        ("digits", "digit", (1797, 65), set(range(10))),
+    ],
+)
+def test_sample_classification_datasets_have_named_target(context, dataset, target, shape, classes):
+    table = SampleDataset().run({}, SampleParams(dataset=dataset), context)["table"]
+
+    assert table.target == target
+    assert table.frame.shape == shape
+    assert set(table.frame[target].unique()) == classes
+    assert "target" not in table.frame.columns
+    assert all(pd.api.types.is_numeric_dtype(table.frame[c]) for c in table.feature_columns)
+
+
+def test_sample_class_names_match_scikit_learn_labels(context):
+    """breast_cancer's index 0 is 'malignant' (212 rows): names must not be shuffled when mapped."""
+    frame = SampleDataset().run({}, SampleParams(dataset="breast_cancer"), context)["table"].frame
+
+    assert (frame["diagnosis"] == "malignant").sum() == 212
+    assert (frame["diagnosis"] == "benign").sum() == 357
+
+
+def test_sample_digits_keeps_integer_labels(context):
+    frame = SampleDataset().run({}, SampleParams(dataset="digits"), context)["table"].frame
+
+    assert pd.api.types.is_integer_dtype(frame["digit"])
+    assert "pixel_0_0" in frame.columns
+
+
+def test_sample_diabetes_is_regression_with_float_target(context):
+    table = SampleDataset().run({}, SampleParams(dataset="diabetes"), context)["table"]
+
+    assert table.target == "progression"
+    assert table.frame.shape == (442, 11)
+    assert pd.api.types.is_float_dtype(table.frame["progression"])
+    assert table.frame["progression"].nunique() > 100
+
+
+def test_sample_keeps_scikit_learn_feature_names(context):
+    frame = SampleDataset().run({}, SampleParams(dataset="iris"), context)["table"].frame
+
+    assert list(frame.columns) == [
+        "sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)", "species",
+    ]
+
+
+# --- data.file: reading ---------------------------------------------------------
+
+
+def test_file_reads_churn_csv_with_inferred_types(context):
+    frame = _read(context, path=str(CHURN_CSV), target="churned")
+
+    assert frame.shape == (500, 9)
+    assert pd.api.types.is_integer_dtype(frame["tenure_months"])
+    assert pd.api.types.is_float_dtype(frame["monthly_charges"])
+    assert pd.api.types.is_float_dtype(frame["support_calls"])  # integers with gaps
+    assert not pd.api.types.is_numeric_dtype(frame["contract"])
+    assert set(frame["churned"]) == {"yes", "no"}
+    assert frame["total_charges"].isna().sum() > 0
+
+
+def test_file_reads_fsspec_memory_uri(context):
+    uri = f"memory://pipecanvas-test-{uuid.uuid4().hex}/churn.csv"
+    with fsspec.open(uri, "wb") as handle:
+        handle.write(CHURN_CSV.read_bytes())
+    try:
+        from_memory = _read(context, path=uri, target="churned")
+    finally:
+        fsspec.filesystem("memory").rm(uri)
+
+    pd.testing.assert_frame_equal(from_memory, _read(context, path=str(CHURN_CSV), target="churned"))
+
+
+@pytest.mark.parametrize("name", ["churn.parquet", "churn.pq"])
+def test_file_reads_parquet_by_extension(context, tmp_path, name):
+    original = pd.read_csv(CHURN_CSV)
+    original.to_parquet(tmp_path / name)
+
+    frame = _read(context, path=str(tmp_path / name), target="churned")
+
+    pd.testing.assert_frame_equal(frame, original)
+
+
+def test_file_format_param_overrides_the_name(context, tmp_path):
+    pd.read_csv(CHURN_CSV).to_parquet(tmp_path / "export.bin")
+
+    frame = _read(context, path=str(tmp_path / "export.bin"), format="parquet", target="churned")
+
+    assert len(frame) == 500
+
+
+def test_file_reads_tab_separated_and_custom_separator(context, tmp_path):
+    (tmp_path / "t.tsv").write_text("height\tweight\n1.5\t60\n1.8\t80\n")
+    (tmp_path / "s.csv").write_text("height;weight\n1.5;60\n1.8;80\n")
+
+    tsv = _read(context, path=str(tmp_path / "t.tsv"))
+    semicolon = _read(context, path=str(tmp_path / "s.csv"), separator=";")
+
+    assert list(tsv.columns) == list(semicolon.columns) == ["height", "weight"]
+    assert tsv["weight"].tolist() == [60, 80]
+
+
+def test_file_reads_gzipped_csv(context, tmp_path):
+    pd.read_csv(CHURN_CSV).to_csv(tmp_path / "churn.csv.gz", index=False)
+
+    assert len(_read(context, path=str(tmp_path / "churn.csv.gz"))) == 500
+
+
+# --- data.file: errors ----------------------------------------------------------
+
+
+def test_file_missing_says_not_found(context, tmp_path):
+    path = str(tmp_path / "nope.csv")
+    with pytest.raises(NodeInputError, match=r"file '.*nope\.csv' was not found"):
+        _read(context, path=path)
+
+
+def test_file_missing_target_lists_columns(context):
+    with pytest.raises(NodeInputError) as info:
+        _read(context, path=str(CHURN_CSV), target="churn")
+
+    message = str(info.value)
+    assert "target column 'churn' is not in the file" in message
+    assert "tenure_months, monthly_charges" in message
+    assert "did you mean 'churned'" in message
+
+
+def test_file_unknown_extension_asks_for_format(context, tmp_path):
+    (tmp_path / "data.json").write_text("{}")
+    with pytest.raises(NodeInputError, match="set 'format'"):
+        _read(context, path=str(tmp_path / "data.json"))
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("empty.csv", b"", "is empty"),
+        ("empty.parquet", b"", "is empty"),
+        ("header.csv", b"a,b,c\n", "has no rows"),
+        ("binary.csv", bytes(range(256)) * 4, "could not be read as CSV"),
+        ("ragged.csv", b"a,b\n1,2\n3,4,5,6\n", "could not be read as CSV: .*Expected 2 fields"),
+        ("text.parquet", b"a,b\n1,2\n", "could not be read as Parquet"),
+    ],
+)
+def test_file_unusable_content_is_a_node_input_error(context, tmp_path, name, content, expected):
+    (tmp_path / name).write_bytes(content)
+
+    with pytest.raises(NodeInputError, match=expected) as info:
+        _read(context, path=str(tmp_path / name))
+    assert name in str(info.value)

@@ -1,0 +1,226 @@
+"""Train nodes on scikit-learn's bundled datasets: models that score well, and clear errors on bad tables."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import datasets
+from sklearn.model_selection import train_test_split
+
+from nodes.artifacts import Model, Table
+from nodes.context import RunContext
+from nodes.errors import NodeInputError
+from nodes.evaluate import EvaluateClassifier, EvaluateRegressor
+from nodes.train import TrainClassifier, TrainRegressor
+
+CLASSIFIERS = ["logistic_regression", "random_forest", "gradient_boosting", "svm", "knn"]
+REGRESSORS = ["linear", "ridge", "random_forest", "gradient_boosting"]
+
+
+def _sample(name: str, target: str, class_names: bool = True) -> pd.DataFrame:
+    """A bundled dataset as one frame, the target as class names (as ``data.sample`` gives it)."""
+    bunch = getattr(datasets, f"load_{name}")(as_frame=True)
+    frame = bunch.frame.drop(columns="target")
+    names = getattr(bunch, "target_names", None)
+    frame[target] = names[bunch.target] if class_names and names is not None else bunch.target
+    return frame
+
+
+def _split(frame: pd.DataFrame, target: str, stratify: bool = True) -> tuple[Table, Table]:
+    train, test = train_test_split(
+        frame, test_size=0.3, random_state=1, stratify=frame[target] if stratify else None
+    )
+    return Table(train, target), Table(test, target)
+
+
+def _train_classifier(table: Table, **params: object) -> Model:
+    return TrainClassifier().run({"train": table}, TrainClassifier.Params(**params), RunContext())["model"]
+
+
+def _train_regressor(table: Table, **params: object) -> Model:
+    return TrainRegressor().run({"train": table}, TrainRegressor.Params(**params), RunContext())["model"]
+
+
+@pytest.fixture(scope="module")
+def iris() -> tuple[Table, Table]:
+    return _split(_sample("iris", "species"), "species")
+
+
+@pytest.fixture(scope="module")
+def diabetes() -> tuple[Table, Table]:
+    return _split(_sample("diabetes", "progression"), "progression", stratify=False)
+
+
+@pytest.mark.parametrize("algorithm", CLASSIFIERS)
+def test_every_classifier_scores_well_on_iris(iris, algorithm):
+    train, test = iris
+    model = _train_classifier(train, algorithm=algorithm)
+    metrics = EvaluateClassifier().run(
+        {"model": model, "test": test}, EvaluateClassifier.Params(), RunContext()
+    )["metrics"]
+    assert metrics.values["accuracy"] >= 0.9
+    assert model.algorithm == algorithm
+
+
+def test_classifier_model_describes_what_it_needs(iris):
+    train, _ = iris
+    model = _train_classifier(train)
+    assert model.task == "classification"
+    assert model.target == "species"
+    assert model.feature_columns == [c for c in train.frame.columns if c != "species"]
+    assert model.input_schema == {c: "number" for c in model.feature_columns}
+    assert model.classes == ["setosa", "versicolor", "virginica"]
+    assert all(type(c) is str for c in model.classes)
+
+
+def test_integer_classes_are_plain_python_ints():
+    train, _ = _split(_sample("digits", "digit", class_names=False), "digit")
+    model = _train_classifier(train, algorithm="logistic_regression", max_iter=2000)
+    assert model.classes == list(range(10))
+    assert all(type(c) is int for c in model.classes)
+
+
+def test_model_predicts_from_a_raw_frame(iris):
+    train, test = iris
+    model = _train_classifier(train, algorithm="knn")
+    predictions = model.predict(test.frame)  # the target column is present and must be ignored
+    assert set(predictions) <= set(model.classes)
+    assert len(predictions) == len(test.frame)
+
+
+def test_same_seed_gives_the_same_forest(iris):
+    train, test = iris
+    first = _train_classifier(train, algorithm="random_forest", n_estimators=20, seed=3)
+    again = _train_classifier(train, algorithm="random_forest", n_estimators=20, seed=3)
+    proba = first.estimator.predict_proba(test.frame[first.feature_columns])
+    assert np.array_equal(proba, again.estimator.predict_proba(test.frame[again.feature_columns]))
+
+
+def test_training_logs_rows_features_and_classes(iris, caplog):
+    train, _ = iris
+    with caplog.at_level(logging.INFO, logger="pipecanvas.node"):
+        TrainClassifier().run({"train": train}, TrainClassifier.Params(algorithm="knn"), RunContext())
+    line = caplog.records[-1].getMessage()
+    assert f"{len(train.frame)} rows" in line
+    assert "4 features" in line
+    assert "3 classes" in line
+
+
+@pytest.mark.parametrize("algorithm", ["linear", "ridge"])
+def test_linear_regressors_explain_diabetes_progression(diabetes, algorithm):
+    train, test = diabetes
+    model = _train_regressor(train, algorithm=algorithm)
+    metrics = EvaluateRegressor().run({"model": model, "test": test}, EvaluateRegressor.Params(), RunContext())
+    assert metrics["metrics"].values["r2"] > 0.3
+
+
+@pytest.mark.parametrize("algorithm", ["random_forest", "gradient_boosting"])
+def test_tree_regressors_beat_predicting_the_mean(diabetes, algorithm):
+    train, test = diabetes
+    model = _train_regressor(train, algorithm=algorithm, n_estimators=50)
+    metrics = EvaluateRegressor().run({"model": model, "test": test}, EvaluateRegressor.Params(), RunContext())
+    assert metrics["metrics"].values["r2"] > 0.1
+
+
+def test_regressor_model_has_no_classes(diabetes):
+    train, _ = diabetes
+    model = _train_regressor(train)
+    assert model.task == "regression"
+    assert model.classes is None
+    assert model.target == "progression"
+    assert model.algorithm == "ridge"
+
+
+def test_ridge_alpha_shrinks_the_coefficients(diabetes):
+    train, _ = diabetes
+    loose = _train_regressor(train, algorithm="ridge", alpha=0.01).estimator.coef_
+    tight = _train_regressor(train, algorithm="ridge", alpha=100).estimator.coef_
+    assert np.abs(tight).sum() < np.abs(loose).sum()
+
+
+# --- errors an analyst can cause ---------------------------------------------------------------
+
+
+def _iris_frame() -> pd.DataFrame:
+    return _sample("iris", "species")
+
+
+def test_table_without_target_is_refused():
+    with pytest.raises(NodeInputError, match="no target column; set one on the data node"):
+        _train_classifier(Table(_iris_frame(), None))
+    with pytest.raises(NodeInputError, match="no target column"):
+        _train_regressor(Table(_sample("diabetes", "progression"), None))
+
+
+def test_target_missing_from_the_table_names_the_columns():
+    frame = _iris_frame()
+    with pytest.raises(NodeInputError, match=r"'kind' is not in the table; columns are: sepal length \(cm\)"):
+        _train_classifier(Table(frame, "kind"))
+
+
+def test_table_with_only_the_target_is_refused():
+    frame = _iris_frame()[["species"]]
+    with pytest.raises(NodeInputError, match="only the target column 'species'"):
+        _train_classifier(Table(frame, "species"))
+
+
+def test_text_feature_asks_for_a_clean_node():
+    frame = _iris_frame()
+    frame["colour"] = np.where(frame.index % 2 == 0, "blue", "purple")
+    with pytest.raises(NodeInputError, match="'colour'.*'Clean and encode'"):
+        _train_classifier(Table(frame, "species"))
+
+
+def test_missing_feature_values_ask_for_a_clean_node():
+    frame = _sample("diabetes", "progression")
+    frame.loc[3, "bmi"] = np.nan
+    with pytest.raises(NodeInputError, match="'bmi' have missing values.*'Clean and encode'"):
+        _train_regressor(Table(frame, "progression"))
+
+
+def test_missing_target_values_are_counted():
+    frame = _iris_frame()
+    frame.loc[[0, 5], "species"] = None
+    with pytest.raises(NodeInputError, match="'species' has 2 missing value"):
+        _train_classifier(Table(frame, "species"))
+
+
+def test_single_class_target_is_refused():
+    frame = _iris_frame()
+    frame = frame[frame["species"] == "setosa"]
+    with pytest.raises(NodeInputError, match="'species' has a single class \\('setosa'\\)"):
+        _train_classifier(Table(frame, "species"))
+
+
+def test_empty_table_is_refused():
+    frame = _iris_frame().iloc[:0]
+    with pytest.raises(NodeInputError, match="no rows"):
+        _train_classifier(Table(frame, "species"))
+
+
+def test_more_neighbours_than_rows_is_refused():
+    frame = _iris_frame().iloc[[0, 1, 50, 51, 100, 101]]
+    with pytest.raises(NodeInputError, match="n_neighbors is 10 but the table has only 6 rows"):
+        _train_classifier(Table(frame, "species"), algorithm="knn", n_neighbors=10)
+
+
+def test_continuous_target_points_to_the_regressor():
+    frame = _sample("diabetes", "progression")
+    frame["progression"] = frame["progression"] + 0.5
+    with pytest.raises(NodeInputError, match="'progression' holds numbers with fractions.*'Train regressor'"):
+        _train_classifier(Table(frame, "progression"))
+
+
+def test_category_target_points_to_the_classifier():
+    with pytest.raises(NodeInputError, match="column 'species' holds categories; use 'Train classifier'"):
+        _train_regressor(Table(_iris_frame(), "species"))
+
+
+def test_boolean_target_points_to_the_classifier():
+    frame = _sample("diabetes", "progression")
+    frame["progression"] = frame["progression"] > 140
+    with pytest.raises(NodeInputError, match="'Train classifier'"):
+        _train_regressor(Table(frame, "progression"))
