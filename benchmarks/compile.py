@@ -50,6 +50,8 @@ GOAL_RATIO = 20.0
 KFP_REQUIREMENT = "kfp>=2,<3"
 SHAPES = ("chain", "diamond")
 DEFAULT_VENV = _ROOT / ".bench" / "kfp-venv"
+# pipecanvas's timed phases, in order; compile_plan validates again itself, as it must stand alone.
+PHASES = ("model_validate", "validate_pipeline", "compile_plan", "write_plan")
 _LARGE = 500  # sizes above this get at most 3 repeats on both sides, so kfp's slow side stays bearable
 
 # The kfp side, written to a temporary file and run with the kfp venv's python.
@@ -165,25 +167,33 @@ def _catalog_for(shape: str, n: int) -> Any:
     return Catalog([*catalog, sink_node_type(n - 2)])
 
 
-def _compile_once(document: dict[str, Any], catalog: Any, folder: Path) -> float:
-    """One timed validate + compile + write; fails loudly if the generated pipeline is invalid."""
+def _compile_once(document: dict[str, Any], catalog: Any, folder: Path) -> dict[str, float]:
+    """One timed validate + compile + write, in seconds per phase and in total.
+
+    Fails loudly if the generated pipeline is invalid, so a broken generator
+    cannot pass for a fast compiler.
+    """
     from compiler import Pipeline, compile_plan, dump_plan_yaml, errors_only, validate_pipeline
 
-    start = time.perf_counter()
+    marks = [time.perf_counter()]
     pipeline = Pipeline.model_validate(document)
+    marks.append(time.perf_counter())
     diagnostics = validate_pipeline(pipeline, catalog)
+    marks.append(time.perf_counter())
     plan = compile_plan(pipeline, catalog, artifact_root=str(folder / "artifacts"))
+    marks.append(time.perf_counter())
     (folder / "plan.yaml").write_text(dump_plan_yaml(plan), encoding="utf-8")
-    elapsed = time.perf_counter() - start
+    marks.append(time.perf_counter())
     if errors_only(diagnostics):
         raise RuntimeError(f"generated pipeline is invalid: {diagnostics[0].message}")
     if len(plan.steps) != len(document["spec"]["nodes"]):
         raise RuntimeError(f"plan has {len(plan.steps)} steps for {len(document['spec']['nodes'])} nodes")
-    return elapsed
+    phases = {name: after - before for name, before, after in zip(PHASES, marks, marks[1:])}
+    return {**phases, "total": marks[-1] - marks[0]}
 
 
-def time_pipecanvas(shape: str, n: int, repeats: int, folder: Path) -> list[float]:
-    """Seconds per repeat for validating and compiling ``shape`` at ``n`` nodes."""
+def time_pipecanvas(shape: str, n: int, repeats: int, folder: Path) -> list[dict[str, float]]:
+    """Seconds per repeat (per phase and total) for validating and compiling ``shape`` at ``n`` nodes."""
     document = pipeline_document(shape, n)
     catalog = _catalog_for(shape, n)
     return [_compile_once(document, catalog, folder) for _ in range(repeats)]
@@ -266,16 +276,28 @@ def _rows(cases: list[tuple[str, int, int]], ours: dict, theirs: dict | None) ->
     kfp_by_case = {(r["shape"], r["n"]): r["seconds"] for r in (theirs or {}).get("results", [])}
     rows = []
     for shape, n, _ in cases:
-        pc = statistics.median(ours[(shape, n)])
+        runs = ours[(shape, n)]
+        pc = statistics.median(run["total"] for run in runs)
         kfp_seconds = kfp_by_case.get((shape, n))
         kfp = statistics.median(kfp_seconds) if kfp_seconds else None
         rows.append({
             "shape": shape, "n": n,
             "pipecanvas_seconds": pc, "kfp_seconds": kfp,
             "speedup": kfp / pc if kfp is not None else None,
-            "pipecanvas_runs": ours[(shape, n)], "kfp_runs": kfp_seconds,
+            "pipecanvas_phases": {name: statistics.median(run[name] for run in runs) for name in PHASES},
+            "pipecanvas_runs": [run["total"] for run in runs], "kfp_runs": kfp_seconds,
         })
     return rows
+
+
+def _phase_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """Where pipecanvas's time goes at the largest size, one line per shape."""
+    largest = max(r["n"] for r in rows)
+    return [
+        f"pipecanvas {r['shape']} {largest}: "
+        + ", ".join(f"{name} {seconds:.4f}s" for name, seconds in r["pipecanvas_phases"].items())
+        for r in rows if r["n"] == largest
+    ]
 
 
 def _goal_line(rows: list[dict[str, Any]]) -> str:
@@ -303,7 +325,8 @@ def _print_table(rows: list[dict[str, Any]], title: str) -> None:
         print(title)
         widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
         for line in (header, *cells):
-            print("  ".join(text.rjust(width) for text, width in zip(line, widths)))
+            padded = [text.ljust(w) if i == 0 else text.rjust(w) for i, (text, w) in enumerate(zip(line, widths))]
+            print("  ".join(padded))
         return
     table = Table(title=title)
     for i, name in enumerate(header):
@@ -338,13 +361,14 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _measure_pipecanvas(cases: list[tuple[str, int, int]]) -> dict[tuple[str, int], list[float]]:
+def _measure_pipecanvas(cases: list[tuple[str, int, int]]) -> dict[tuple[str, int], list[dict[str, float]]]:
     results = {}
     with tempfile.TemporaryDirectory() as folder:
         time_pipecanvas("chain", 10, 1, Path(folder))  # warm-up, not counted
         for shape, n, repeats in cases:
             results[(shape, n)] = time_pipecanvas(shape, n, repeats, Path(folder))
-            print(f"  pipecanvas {shape} {n}: {statistics.median(results[(shape, n)]):.4f}s", flush=True)
+            median = statistics.median(run["total"] for run in results[(shape, n)])
+            print(f"  pipecanvas {shape} {n}: {median:.4f}s", flush=True)
     return results
 
 
@@ -364,6 +388,8 @@ def main(argv: list[str] | None = None) -> int:
     _print_table(rows, f"validate + compile time, pipecanvas vs kfp {kfp_version or '(not measured)'}")
     print("diamond sink: pipecanvas uses a benchmark-only node with one input per middle step; "
           "kfp's sink takes one middle's output and .after() on all of them")
+    for line in _phase_lines(rows):
+        print(line)
     print(_goal_line(rows))
     if args.json:
         report = {"python": platform.python_version(), "platform": platform.platform(),

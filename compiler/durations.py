@@ -6,15 +6,15 @@ import re
 
 __all__ = ["parse_duration", "format_duration"]
 
-_PART = re.compile(r"(\d+)([smhd])")
-_WHOLE = re.compile(r"^(\d+[smhd])+$")
+_PART = re.compile(r"(\d+)([smhd])", re.ASCII)
+_WHOLE = re.compile(r"^(\d+[smhd])+$", re.ASCII)
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_duration(text: str) -> int:
     """Seconds in ``text``; raises ValueError for anything else (a bare number is seconds)."""
     value = text.strip().lower()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return int(value)
     if not _WHOLE.match(value):
         raise ValueError(text)

@@ -27,7 +27,8 @@ from .errors import SpecError
 from .graph import build_graph, parse_port_ref
 from .spec import Pipeline
 from .validate import validate_pipeline
-from .yaml_io import SourceMap, dump_pipeline, dump_yaml
+from .plain_yaml import dump_plain_yaml
+from .yaml_io import SourceMap
 
 __all__ = [
     "ArtifactRef",
@@ -104,8 +105,14 @@ def compile_plan(
     catalog: Catalog,
     artifact_root: str | None = None,
     source_map: SourceMap | None = None,
+    fingerprint_sources: bool = False,
 ) -> ExecutionPlan:
-    """Validate ``pipeline`` and resolve it into a plan. Raises ``SpecError`` with every error found."""
+    """Validate ``pipeline`` and resolve it into a plan. Raises ``SpecError`` with every error found.
+
+    With ``fingerprint_sources`` (the runtime sets it), nodes that read outside
+    data (``data.file``) add that data's size and modification time to their
+    cache key, so a changed file is never served from the cache.
+    """
     diagnostics = validate_pipeline(pipeline, catalog, source_map)
     if errors_only(diagnostics):
         raise SpecError(diagnostics)
@@ -115,10 +122,10 @@ def compile_plan(
     order = nx.lexicographical_topological_sort(graph, key=lambda n: graph.nodes[n]["index"])
     steps: dict[str, PlannedStep] = {}
     for node_id in order:
-        steps[node_id] = _plan_step(pipeline, catalog, graph, node_id, steps, root, plan_uri)
+        steps[node_id] = _plan_step(pipeline, catalog, graph, node_id, steps, root, plan_uri, fingerprint_sources)
     return ExecutionPlan(
         pipeline=pipeline.metadata.name,
-        pipeline_digest=hashlib.sha256(dump_pipeline(pipeline).encode()).hexdigest(),
+        pipeline_digest=_digest(pipeline),
         artifact_root=root,
         plan_uri=plan_uri,
         steps=list(steps.values()),
@@ -134,6 +141,7 @@ def _plan_step(
     planned: dict[str, PlannedStep],
     root: str,
     plan_uri: str,
+    fingerprint_sources: bool,
 ) -> PlannedStep:
     node = graph.nodes[node_id]["spec"]
     node_type = catalog[node.type]
@@ -153,6 +161,10 @@ def _plan_step(
         for port in node_type.outputs
     }
     upstream_keys = {port: f"{planned[ref.step].cache_key}/{ref.port}" for port, ref in inputs.items()}
+    if fingerprint_sources:
+        source = node_type.source_fingerprint(node_type.Params.model_validate(params))
+        if source is not None:
+            upstream_keys["<source>"] = source
     return PlannedStep(
         id=node_id,
         type=node_type.type_id,
@@ -188,8 +200,14 @@ def cache_key(type_id: str, version: str, params: dict[str, Any], image: str, up
     return hashlib.sha256(material.encode()).hexdigest()
 
 
+def _digest(pipeline: Pipeline) -> str:
+    """sha256 of the pipeline's canonical content (JSON with sorted keys: fast even at 1000s of nodes)."""
+    material = json.dumps(pipeline.to_document(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
 def dump_plan_yaml(plan: ExecutionPlan) -> str:
-    return dump_yaml(plan.model_dump(mode="json", by_alias=True, exclude_none=True))
+    return dump_plain_yaml(plan.model_dump(mode="json", by_alias=True, exclude_none=True))
 
 
 def load_plan_yaml(text: str) -> ExecutionPlan:

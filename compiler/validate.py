@@ -29,6 +29,7 @@ __all__ = ["validate_pipeline", "NODE_ID_PATTERN", "PIPELINE_NAME_PATTERN", "MAX
 NODE_ID_PATTERN = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
 PIPELINE_NAME_PATTERN = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 MAX_RETRIES = 20
+_QUANTITY = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$", re.ASCII)
 
 
 class _Checker:
@@ -162,12 +163,16 @@ def _resource_problems(resources: Resources | None) -> list[str]:
 
 
 def _quantity(value: str) -> Any:
+    """The amount in a Kubernetes quantity string, or None when Kubernetes would refuse it."""
+    if not _QUANTITY.match(value):  # parse_quantity alone accepts "NaN", "Infinity", "1_000"
+        return None
     from kubernetes.utils.quantity import parse_quantity  # imported late: it loads the kubernetes package
 
     try:
-        return parse_quantity(value.strip() if value.strip() == value else "invalid quantity")
+        amount = parse_quantity(value)
     except (ValueError, ArithmeticError):
         return None
+    return amount if amount.is_finite() else None
 
 
 def _check_edges(check: _Checker) -> dict[tuple[str, str], list[str]]:

@@ -43,6 +43,7 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_ALIASES = 100
 MAX_VALUES = 200_000
 MAX_DEPTH = 64
+_EMPTY = "the file is empty; a pipeline needs apiVersion, kind, metadata and spec"
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Path_ = tuple[Any, ...]
@@ -151,7 +152,7 @@ def load_yaml_document(data: bytes | str) -> tuple[Any, SourceMap]:
     """Safely load one YAML document with the limits above. Raises ``YamlError``."""
     text = _decode(data)
     if not text.strip():
-        raise YamlError("the file is empty; a pipeline needs apiVersion, kind, metadata and spec")
+        raise YamlError(_EMPTY)
     try:
         if "*" in text and _count_aliases(text) > MAX_ALIASES:
             raise YamlError(f"the file uses more than {MAX_ALIASES} aliases (*name); it is refused")
@@ -159,12 +160,16 @@ def load_yaml_document(data: bytes | str) -> tuple[Any, SourceMap]:
         try:
             node = loader.get_single_node()
             if node is None:
-                raise YamlError("the file is empty; a pipeline needs apiVersion, kind, metadata and spec")
+                raise YamlError(_EMPTY)
             walk = _Walk()
             walk.size(node, (), 0)
             document = loader.construct_document(node)
         finally:
             loader.dispose()
+    except yaml.reader.ReaderError as exc:
+        code = ord(exc.character) if isinstance(exc.character, str) else exc.character
+        line = text.encode("utf-8")[: exc.position].count(b"\n") + 1
+        raise YamlError(f"this is not valid YAML: it contains the character #x{code:04x}, which YAML does not allow", line=line) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
@@ -186,7 +191,7 @@ def _location(loc: tuple[Any, ...], document: Any) -> tuple[str, str | None, str
             node_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
             where = f"node '{node_id}'" if node_id else f"node #{loc[2] + 1}"
             return (f"{where}: {'field ' + repr(rest) if rest else 'the node'}", node_id, None)
-        label = f"{raw.get('from')} -> {raw.get('to')}" if isinstance(raw, dict) else None
+        label = f"{raw.get('from', '?')} -> {raw.get('to', '?')}" if isinstance(raw, dict) else None
         where = f"edge '{label}'" if label else f"edge #{loc[2] + 1}"
         return (f"{where}: {'field ' + repr(rest) if rest else 'the edge'}", None, label)
     dotted = ".".join(str(part) for part in loc)
@@ -229,8 +234,12 @@ def _structure_diagnostics(exc: ValidationError, document: dict[str, Any], sourc
 def parse_pipeline(data: bytes | str, source: str = "<text>") -> LoadedPipeline:
     """Text or bytes → ``LoadedPipeline``. Raises ``SpecError`` listing every structural problem."""
     document, source_map = load_yaml_document(data)
+    if document is None:  # "---" or "null" alone
+        raise YamlError(_EMPTY)
     if not isinstance(document, dict):
-        kind = {list: "a list", str: "a line of text"}.get(type(document), f"a {type(document).__name__}")
+        kind = {list: "a list", str: "a line of text", bool: "true or false", int: "a number", float: "a number"}.get(
+            type(document), f"a {type(document).__name__}"
+        )
         raise YamlError(f"a pipeline file must be a mapping with apiVersion, kind, metadata and spec, not {kind}")
     try:
         pipeline = Pipeline.model_validate(document)

@@ -119,6 +119,8 @@ class NodeType:
     Params: ClassVar[type[NodeParams]] = NodeParams
     resources: ClassVar[Resources] = Resources(cpu="1", memory="1Gi")
     image: ClassVar[str] = DEFAULT_IMAGE
+    #: False for nodes with effects outside their outputs (deploy): they run every time
+    cacheable: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -128,6 +130,15 @@ class NodeType:
 
     def run(self, inputs: dict[str, Any], params: Any, context: RunContext) -> dict[str, Any]:
         raise NotImplementedError
+
+    @classmethod
+    def source_fingerprint(cls, params: Any) -> str | None:
+        """For nodes that read outside data: a string that changes when that data changes.
+
+        The runtime mixes it into the step's cache key, so editing a CSV re-runs
+        the steps that read it even though no param changed.
+        """
+        return None
 
     @classmethod
     def input_port(cls, name: str) -> Port | None:

@@ -9,16 +9,19 @@ one bad package cannot take the studio down.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+import os
+from collections.abc import Callable, Iterable, Iterator
+from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Any
 
 from .base import Category, NodeType
 from .errors import NodeDefinitionError
 
-__all__ = ["Catalog", "ENTRY_POINT_GROUP", "default_catalog"]
+__all__ = ["Catalog", "ENTRY_POINT_GROUP", "NODE_MODULES_ENV", "default_catalog"]
 
 ENTRY_POINT_GROUP = "pipecanvas.nodes"
+NODE_MODULES_ENV = "PIPECANVAS_NODE_MODULES"
 _log = logging.getLogger(__name__)
 
 
@@ -74,6 +77,22 @@ def _from_entry_point(obj: Any) -> list[type[NodeType]]:
     raise NodeDefinitionError(f"entry point object {obj!r} is neither a NodeType nor a list of them")
 
 
+def _plugin_sources() -> list[tuple[str, Callable[[], Any]]]:
+    """(label, loader) for each entry point and each module in ``$PIPECANVAS_NODE_MODULES``.
+
+    The variable (comma-separated module names, each exporting ``NODE_TYPES``)
+    lets a node author try node types without packaging them.
+    """
+    sources: list[tuple[str, Callable[[], Any]]] = [
+        (f"plug-in '{ep.name}' ({ep.value})", ep.load)
+        for ep in entry_points(group=ENTRY_POINT_GROUP)
+        if ep.value != "nodes.builtin:NODE_TYPES"
+    ]
+    for module in filter(None, (m.strip() for m in os.environ.get(NODE_MODULES_ENV, "").split(","))):
+        sources.append((f"module '{module}' (from ${NODE_MODULES_ENV})", lambda m=module: import_module(m).NODE_TYPES))
+    return sources
+
+
 def default_catalog(include_plugins: bool = True) -> Catalog:
     """The built-in node types plus, unless disabled, those registered by installed packages."""
     from .builtin import NODE_TYPES
@@ -81,14 +100,12 @@ def default_catalog(include_plugins: bool = True) -> Catalog:
     catalog = Catalog(NODE_TYPES)
     if not include_plugins:
         return catalog
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.value == "nodes.builtin:NODE_TYPES":
-            continue
+    for label, load in _plugin_sources():
         try:
-            for node_type in _from_entry_point(ep.load()):
+            for node_type in _from_entry_point(load()):
                 catalog.register(node_type)
         except Exception as exc:  # a plug-in must not break the catalog
-            message = f"plug-in '{ep.name}' ({ep.value}) could not be loaded: {exc}"
+            message = f"{label} could not be loaded: {exc}"
             _log.warning(message)
             catalog.problems.append(message)
     return catalog

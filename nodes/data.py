@@ -81,6 +81,19 @@ class FileTable(NodeType):
     Params = FileParams
     resources = Resources(cpu="500m", memory="1Gi")
 
+    @classmethod
+    def source_fingerprint(cls, params: FileParams) -> str | None:
+        """Size and modification time (or ETag) of the file, as fsspec reports them."""
+        import fsspec
+
+        try:
+            fs, path = fsspec.core.url_to_fs(_locate(params.path))
+            info = fs.info(path)
+        except Exception:  # unreadable now: the step itself will say why when it runs
+            return None
+        keys = ("size", "mtime", "ETag", "etag", "md5", "LastModified", "last_modified", "created")
+        return ";".join(f"{k}={info[k]}" for k in keys if info.get(k) is not None)
+
     def run(self, inputs: dict[str, Any], params: FileParams, context: RunContext) -> dict[str, Any]:
         frame = _read_table(params)
         if params.target is not None:
@@ -118,7 +131,7 @@ def _read_table(params: FileParams) -> "pd.DataFrame":
 
     file_format = _resolve_format(params.path, params.format)
     try:
-        with fsspec.open(params.path, "rb", compression="infer") as handle:
+        with fsspec.open(_locate(params.path), "rb", compression="infer") as handle:
             if file_format == "parquet":
                 frame = _read_parquet(handle)
             else:
@@ -132,6 +145,20 @@ def _read_table(params: FileParams) -> "pd.DataFrame":
     if frame.shape[1] == 0 or len(frame) == 0:
         raise NodeInputError(f"file {params.path!r} has no rows")
     return frame
+
+
+def _locate(path: str) -> str:
+    """A relative path that is not in the current folder is looked up beside the installed packages.
+
+    That is where the sample files in ``assets/data`` live, in a checkout and in
+    the runtime image alike, so the shipped examples run from any folder.
+    """
+    from pathlib import Path
+
+    if "://" in path or Path(path).is_absolute() or Path(path).exists():
+        return path
+    bundled = Path(__file__).resolve().parent.parent / path
+    return str(bundled) if bundled.exists() else path
 
 
 def _read_parquet(handle: Any) -> "pd.DataFrame":

@@ -6,9 +6,10 @@ from typing import Any
 
 from pydantic import Field
 
-from .artifacts import ArtifactKind
+from .artifacts import ArtifactKind, Model
 from .base import Category, NodeParams, NodeType, Port, Resources
 from .context import RunContext
+from .errors import NodeInputError
 
 __all__ = ["EndpointDeploy"]
 
@@ -40,6 +41,27 @@ class EndpointDeploy(NodeType):
     outputs = (Port("endpoint", ArtifactKind.ENDPOINT, description="Where the model answers: its URL."),)
     Params = EndpointParams
     resources = Resources(cpu="250m", memory="512Mi")
+    cacheable = False  # a server is a running process, not a file that can be reused
 
     def run(self, inputs: dict[str, Any], params: EndpointParams, context: RunContext) -> dict[str, Any]:
-        raise NotImplementedError
+        """Ask the runtime's launcher to serve the saved model; the server loads the files, not these objects."""
+        if context.endpoints is None:
+            raise NodeInputError("this run has no way to start endpoints")
+        _check_roles(inputs)
+        model_uri = context.input_uris.get("model")
+        preprocessor_uri = context.input_uris.get("preprocessor")
+        if model_uri is None or ("preprocessor" in inputs and preprocessor_uri is None):
+            raise NodeInputError("the deploy node's inputs have no saved files to serve; run the pipeline from its start")
+        endpoint = context.endpoints.launch(params.name, model_uri, preprocessor_uri, params.port)
+        context.log(f"endpoint {endpoint.name!r} is answering at {endpoint.url}")
+        return {"endpoint": endpoint}
+
+
+def _check_roles(inputs: dict[str, Any]) -> None:
+    """A trained model on 'model' and, if connected, a cleaning recipe on 'preprocessor', not the other way round."""
+    model: Model = inputs["model"]
+    if model.task == "transform":
+        raise NodeInputError("the 'model' input got a cleaning recipe; connect a trained model there")
+    preprocessor: Model | None = inputs.get("preprocessor")
+    if preprocessor is not None and preprocessor.task != "transform":
+        raise NodeInputError("the 'preprocessor' input must come from a 'Clean and encode' node, not a trained model")

@@ -3,6 +3,7 @@
     PipecanvasError                  every error pipecanvas raises on purpose
     ├── NodeDefinitionError          a node type is declared wrongly (a bug in its module)
     ├── NodeInputError               a node got data it cannot use (the user's data or wiring)
+    ├── ArtifactReadError            a saved artifact is missing, corrupt or holds untrusted types
     ├── compiler.errors.SpecError    a pipeline file or spec is invalid (defined in compiler/)
     └── runtime.errors.*             run-time failures (defined in runtime/)
 
@@ -12,7 +13,7 @@ without importing upwards.
 
 from __future__ import annotations
 
-__all__ = ["PipecanvasError", "NodeDefinitionError", "NodeInputError"]
+__all__ = ["PipecanvasError", "NodeDefinitionError", "NodeInputError", "ArtifactReadError"]
 
 
 class PipecanvasError(Exception):
@@ -27,4 +28,11 @@ class NodeInputError(PipecanvasError):
     """A node's inputs or params do not fit the data, e.g. a target column that is missing.
 
     The message is written for an analyst; the runtime prefixes it with the node id.
+    """
+
+
+class ArtifactReadError(PipecanvasError):
+    """A saved artifact cannot be loaded: missing, corrupt, or holding types pipecanvas does not trust.
+
+    The message names the artifact's URI so the user can find the file.
     """

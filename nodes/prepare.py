@@ -234,12 +234,13 @@ def _fit_transformer(features: "pd.DataFrame", params: CleanParams, context: Run
         parts.append(("cat", _categorical_steps(params), categorical))
     transformer = ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False)
     transformer.set_output(transform="pandas")
-    transformer.fit(features)
     try:
-        transformer.get_feature_names_out()
-    except ValueError:
+        transformer.fit(features)
+    except ValueError as exc:
+        if "not unique" not in str(exc):
+            raise
         context.log("some cleaned column names would clash, so they keep a 'num__' or 'cat__' prefix")
-        transformer.set_params(verbose_feature_names_out=True)
+        transformer.set_params(verbose_feature_names_out=True).fit(features)
     context.log(f"cleaning {len(numeric)} numeric and {len(categorical)} categorical column(s)")
     return transformer
 

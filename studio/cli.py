@@ -12,6 +12,8 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
@@ -39,10 +41,24 @@ err = Console(stderr=True, highlight=False)
 EXIT_INVALID = 2
 
 
+def _say(console: Console, text: str, style: str | None = None) -> None:
+    """Print user-supplied text as is: no markup or emoji codes, one line per message however long."""
+    console.print(text, style=style, markup=False, emoji=False, soft_wrap=True)
+
+
 def _print_diagnostics(diagnostics: list[Diagnostic], source: str) -> None:
     for diagnostic in sorted(diagnostics, key=lambda d: (d.severity != "error", d.line or 0)):
-        colour = "red" if diagnostic.severity == "error" else "yellow"
-        err.print(f"[{colour}]{diagnostic.format(source)}[/{colour}]", soft_wrap=True, markup=True)
+        _say(err, diagnostic.format(source), "red" if diagnostic.severity == "error" else "yellow")
+
+
+@contextmanager
+def _about(file: Path) -> Iterator[None]:
+    """A SpecError raised inside remembers which file it is about, so main() prints ``FILE:LINE:``."""
+    try:
+        yield
+    except SpecError as exc:
+        exc.source = str(file)
+        raise
 
 
 @app.command("nodes")
@@ -60,20 +76,21 @@ def nodes_command(as_json: bool = typer.Option(False, "--json", help="Print the 
         table.add_row(node_type.type_id, node_type.title, ins, outs, res)
     out.print(table)
     for problem in catalog.problems:
-        err.print(f"[yellow]warning: {problem}[/yellow]")
+        _say(err, f"warning: {problem}", "yellow")
 
 
 @app.command("validate")
 def validate_command(file: Path = typer.Argument(..., help="Pipeline YAML file.")) -> None:
     """Check a pipeline file. Exit 0 when valid (warnings printed), 2 when not."""
-    loaded = read_pipeline_file(file)
+    with _about(file):
+        loaded = read_pipeline_file(file)
     diagnostics = validate_pipeline(loaded.pipeline, default_catalog(), loaded.source_map)
     _print_diagnostics(diagnostics, str(file))
     errors = errors_only(diagnostics)
     if errors:
-        err.print(f"{file}: {len(errors)} error(s)")
+        _say(err, f"{file}: {len(errors)} error(s)")
         raise typer.Exit(EXIT_INVALID)
-    out.print(f"{file}: valid ({len(loaded.pipeline.spec.nodes)} nodes, {len(diagnostics)} warning(s))")
+    _say(out, f"{file}: valid ({len(loaded.pipeline.spec.nodes)} nodes, {len(diagnostics)} warning(s))")
 
 
 @app.command("compile")
@@ -85,19 +102,20 @@ def compile_command(
 ) -> None:
     """Compile a pipeline into an execution plan (YAML)."""
     if target != "plan":
-        err.print(f"error: unknown target '{target}'; available: plan")
+        _say(err, f"error: unknown target '{target}'; available: plan")
         raise typer.Exit(EXIT_INVALID)
-    loaded = read_pipeline_file(file)
-    plan = compile_plan(loaded.pipeline, default_catalog(), artifact_root, loaded.source_map)
+    with _about(file):
+        loaded = read_pipeline_file(file)
+        plan = compile_plan(loaded.pipeline, default_catalog(), artifact_root, loaded.source_map)
     for warning in plan.warnings:
-        err.print(f"[yellow]{file}: warning: {warning}[/yellow]")
+        _say(err, f"{file}: warning: {warning}", "yellow")
     text = dump_plan_yaml(plan)
     if output is None:
         sys.stdout.write(text)
         return
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, encoding="utf-8")
-    out.print(f"wrote {output} ({len(plan.steps)} steps)")
+    _say(out, f"wrote {output} ({len(plan.steps)} steps)")
 
 
 def _log_file() -> Path:
@@ -106,34 +124,44 @@ def _log_file() -> Path:
     return home / "logs" / "cli.log"
 
 
+def _usage_errors() -> tuple[type[Exception], ...]:
+    """Click's usage errors: newer typer vendors click and raises its own classes."""
+    found: list[type[Exception]] = [typer.TyperException] if hasattr(typer, "TyperException") else []
+    try:
+        import click
+
+        found.append(click.ClickException)
+    except ImportError:
+        pass
+    return tuple(found)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI, turning every error into a message and an exit code."""
     try:
-        app(args=argv, prog_name="pipecanvas", standalone_mode=False)
+        # without standalone mode click hands back typer.Exit's code instead of raising it
+        code = app(args=argv, prog_name="pipecanvas", standalone_mode=False)
     except SpecError as exc:
-        source = next((a for a in (argv or sys.argv[1:]) if a.endswith((".yaml", ".yml"))), None)
-        _print_diagnostics(exc.diagnostics, source or "")
+        _print_diagnostics(exc.diagnostics, getattr(exc, "source", None) or "")
         return EXIT_INVALID
     except PipecanvasError as exc:
-        err.print(f"error: {exc}", markup=False)
+        _say(err, f"error: {exc}")
         return EXIT_INVALID
     except typer.Exit as exc:
         return exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
         err.print("cancelled")
         return 130
-    except Exception as exc:  # click usage errors and anything unexpected
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:  # usage errors and anything unexpected
+        if isinstance(exc, _usage_errors()):
             exc.show()
             return exc.exit_code
         log = _log_file()
         logging.basicConfig(filename=log, level=logging.ERROR)
         logging.getLogger("pipecanvas.cli").exception("unexpected error")
-        err.print(f"pipecanvas: unexpected error: {type(exc).__name__}: {exc} (traceback in {log})", markup=False)
+        _say(err, f"pipecanvas: unexpected error: {type(exc).__name__}: {exc} (traceback in {log})")
         return 1
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def entrypoint() -> None:
@@ -141,4 +169,9 @@ def entrypoint() -> None:
 
 
 if __name__ == "__main__":
-    entrypoint()
+    # run the imported module, not this __main__ copy, so that the commands registered on it are present
+    from studio.cli import entrypoint as _entrypoint
+
+    _entrypoint()
+
+from . import cli_runs  # noqa: E402,F401  (registers run, runs, show, logs, cancel, resume, endpoints, undeploy)

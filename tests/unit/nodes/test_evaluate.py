@@ -205,8 +205,8 @@ def test_residuals_are_capped_to_evenly_spaced_rows(diabetes):
     assert len(actual) == len(values["residuals"]["predicted"]) == 10
     truth = test.frame["progression"].tolist()
     assert actual[0] == truth[0] and actual[-1] == truth[-1]
-    positions = [truth.index(a) for a in actual]
-    assert positions == sorted(positions)
+    remaining = iter(truth)
+    assert all(any(a == t for t in remaining) for a in actual)  # a subsequence: test-row order is kept
     assert values["n_test"] == len(truth)  # scores still use every row
     assert _regress(model, test, max_residuals=10)["residuals"] == values["residuals"]
 

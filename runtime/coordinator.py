@@ -1,0 +1,258 @@
+"""The coordinator: schedules one run's steps on an executor and is the only writer of that run's rows.
+
+It owns everything the backends share: dependency order, ``--max-parallel``,
+the cache, retries, timeouts, skipping downstream steps after a failure,
+cancelling, and recording outputs and metrics. Executors only launch and report.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from compiler.durations import format_duration
+from compiler.plan import ExecutionPlan, PlannedStep
+from nodes.catalog import Catalog
+
+from .artifacts import copy_outputs, last_error_line, record_outputs
+from .entrypoint import EXIT_INPUT_ERROR
+from .executors.base import Executor, StepEvent, StepKey
+from .home import step_log_path
+from .rerun_reasons import rerun_reason
+from .run_store import RunStore
+from .states import OK_STEP_STATES, RunState, StepState
+
+__all__ = ["Coordinator"]
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Attempt:
+    key: StepKey
+    started: float
+    stop_reason: str | None = None
+
+
+class Coordinator:
+    """Run (or resume) ``run_id`` to the end. ``request_cancel`` may be called from a signal handler."""
+
+    def __init__(
+        self, store: RunStore, run_id: str, plan: ExecutionPlan, executor: Executor, catalog: Catalog, *,
+        max_parallel: int, use_cache: bool = True, poll_interval: float = 0.05, heartbeat_interval: float = 1.0,
+    ) -> None:
+        self.store, self.run_id, self.plan, self.executor, self.catalog = store, run_id, plan, executor, catalog
+        self.max_parallel = max(1, max_parallel)
+        self.use_cache = use_cache
+        self.poll_interval, self.heartbeat_interval = poll_interval, heartbeat_interval
+        self.steps = {step.id: step for step in plan.steps}
+        self.children: dict[str, list[str]] = defaultdict(list)
+        for step in plan.steps:
+            for parent in step.depends_on:
+                self.children[parent].append(step.id)
+        self.state: dict[str, StepState] = {}
+        self.attempts: dict[str, int] = {}
+        self.active: dict[str, _Attempt] = {}
+        self.retrying: set[str] = set()
+        self._cancel = threading.Event()
+        self._last_beat = 0.0
+
+    def request_cancel(self) -> None:
+        self._cancel.set()
+
+    # -- the loop ---------------------------------------------------------------------
+
+    def run(self) -> RunState:
+        self._load_states()
+        self.store.set_run_state(self.run_id, RunState.RUNNING, pid=_pid())
+        try:
+            while True:
+                if self._cancel.is_set():
+                    return self._finish_cancelled()
+                for event in self.executor.poll():
+                    self._apply(event)
+                self._enforce_timeouts()
+                self._launch_ready()
+                self._heartbeat()
+                if not self.active and not self._ready():
+                    break
+                time.sleep(self.poll_interval)
+        except BaseException as exc:
+            self.executor.close(wait=True)
+            self.store.set_run_state(self.run_id, RunState.FAILED, error=f"the run process failed: {exc}")
+            raise
+        self.executor.close(wait=False)
+        failed = [s for s, st in self.state.items() if st not in OK_STEP_STATES]
+        final = RunState.FAILED if failed else RunState.SUCCEEDED
+        error = f"{len(failed)} step(s) did not succeed: {', '.join(failed)}" if failed else None
+        if failed:
+            error += f"; fix the problem, then `pipecanvas resume {self.run_id}` re-runs only those"
+        self.store.set_run_state(self.run_id, final, error=error)
+        return final
+
+    def _load_states(self) -> None:
+        """Fresh steps start pending; on resume, finished successes stay and everything else runs again."""
+        for record in self.store.steps(self.run_id):
+            self.attempts[record.step_id] = record.attempt
+            if record.state in OK_STEP_STATES:
+                self.state[record.step_id] = record.state
+                continue
+            if record.state in (StepState.RUNNING, StepState.QUEUED) and record.pid:
+                _kill_orphan(record.pid)
+            self.state[record.step_id] = StepState.PENDING
+            if record.state != StepState.PENDING:
+                self.store.set_step(self.run_id, record.step_id, StepState.PENDING, detail="resumed",
+                                    exit_code=None, signal=None, error=None, pid=None)
+
+    def _ready(self) -> list[PlannedStep]:
+        return [
+            step for step in self.plan.steps
+            if self.state[step.id] == StepState.PENDING and all(self.state[d] in OK_STEP_STATES for d in step.depends_on)
+        ]
+
+    def _launch_ready(self) -> None:
+        for step in self._ready():
+            if len(self.active) >= self.max_parallel:
+                return
+            if self._try_cache(step):
+                continue
+            attempt = self.attempts.get(step.id, 0) + 1
+            self.attempts[step.id] = attempt
+            key = StepKey(self.run_id, step.id, attempt)
+            reason = None if step.id in self.retrying else rerun_reason(
+                self.store, self.plan.pipeline, step, self.run_id, self.use_cache, self.catalog.get(step.type),
+                [d for d in step.depends_on if self.state[d] == StepState.SUCCEEDED])
+            self.retrying.discard(step.id)
+            self.store.set_step(self.run_id, step.id, StepState.QUEUED, detail=reason, attempt=attempt,
+                                **({"reason": reason} if reason else {}))
+            self.state[step.id] = StepState.QUEUED
+            self.active[step.id] = _Attempt(key, time.monotonic())
+            self.executor.submit(step, key, str(step_log_path(self.run_id, step.id)))
+
+    def _try_cache(self, step: PlannedStep) -> bool:
+        node_type = self.catalog.get(step.type)
+        if not self.use_cache or node_type is None or not node_type.cacheable:
+            return False
+        hit = self.store.find_cached(step.cache_key, exclude_run=self.run_id)
+        if hit is None or not copy_outputs(self.store, hit, step):
+            return False
+        record_outputs(self.store, self.run_id, step)
+        self.store.set_step(self.run_id, step.id, StepState.CACHED, detail=f"reused from run {hit.run_id}",
+                            cached_from=hit.run_id, reason=f"unchanged since run {hit.run_id}",
+                            started_at=time.time(), finished_at=time.time())
+        self.state[step.id] = StepState.CACHED
+        return True
+
+    # -- events -----------------------------------------------------------------------
+
+    def _apply(self, event: StepEvent) -> None:
+        attempt = self.active.get(event.key.step_id)
+        if attempt is None or attempt.key != event.key:
+            return  # a late event from an attempt we already gave up on
+        step = self.steps[event.key.step_id]
+        if event.state == StepState.RUNNING:
+            self.state[step.id] = StepState.RUNNING
+            self.store.set_step(self.run_id, step.id, StepState.RUNNING, pid=event.pid, started_at=event.at)
+        elif event.state == StepState.SUCCEEDED:
+            del self.active[step.id]
+            self._succeeded(step, event)
+        elif event.state == StepState.FAILED:
+            del self.active[step.id]
+            self._failed(step, event, attempt.stop_reason)
+
+    def _succeeded(self, step: PlannedStep, event: StepEvent) -> None:
+        try:
+            record_outputs(self.store, self.run_id, step)
+        except Exception as exc:  # outputs unreadable: a failure of this step, not of the run
+            self._failed(step, StepEvent(event.key, StepState.FAILED, detail=f"its outputs could not be read: {exc}",
+                                         exit_code=event.exit_code), None)
+            return
+        self.state[step.id] = StepState.SUCCEEDED
+        self.store.set_step(self.run_id, step.id, StepState.SUCCEEDED, exit_code=0, finished_at=event.at)
+
+    def _failed(self, step: PlannedStep, event: StepEvent, stop_reason: str | None) -> None:
+        message = last_error_line(step_log_path(self.run_id, step.id)) or stop_reason or event.detail or "failed"
+        if stop_reason and stop_reason not in message:
+            message = f"{stop_reason}; {message}"
+        attempt = event.key.attempt
+        retryable = event.exit_code != EXIT_INPUT_ERROR and not self._cancel.is_set()
+        if retryable and attempt <= step.retries:
+            self.state[step.id] = StepState.PENDING
+            self.retrying.add(step.id)
+            self.store.set_step(self.run_id, step.id, StepState.RETRYING,
+                                detail=f"attempt {attempt} of {step.retries + 1} failed: {message}",
+                                exit_code=event.exit_code, signal=event.signal, error=message, finished_at=event.at)
+            return
+        self.state[step.id] = StepState.FAILED
+        self.store.set_step(self.run_id, step.id, StepState.FAILED, detail=event.detail, exit_code=event.exit_code,
+                            signal=event.signal, error=message, finished_at=event.at)
+        self._skip_downstream(step.id)
+
+    def _skip_downstream(self, failed: str) -> None:
+        queue = list(self.children[failed])
+        while queue:
+            child = queue.pop(0)
+            if self.state[child] == StepState.PENDING:
+                self.state[child] = StepState.SKIPPED
+                self.store.set_step(self.run_id, child, StepState.SKIPPED, detail=f"'{failed}' failed")
+                queue.extend(self.children[child])
+
+    def _enforce_timeouts(self) -> None:
+        now = time.monotonic()
+        for step_id, attempt in self.active.items():
+            limit = self.steps[step_id].timeout_seconds
+            if limit and attempt.stop_reason is None and now - attempt.started > limit:
+                attempt.stop_reason = f"timed out after {format_duration(limit)}"
+                self.executor.cancel(attempt.key, attempt.stop_reason)
+
+    def _finish_cancelled(self) -> RunState:
+        for attempt in self.active.values():
+            attempt.stop_reason = "cancelled"
+            self.executor.cancel(attempt.key, "cancelled")
+        self.executor.close(wait=True)
+        for event in self.executor.poll():
+            if event.state != StepState.RUNNING:
+                self.active.pop(event.key.step_id, None)
+        for step_id, state in self.state.items():
+            if state not in OK_STEP_STATES and state not in (StepState.FAILED, StepState.SKIPPED):
+                self.state[step_id] = StepState.CANCELLED
+                self.store.set_step(self.run_id, step_id, StepState.CANCELLED, detail="run cancelled",
+                                    finished_at=time.time())
+        self.store.set_run_state(self.run_id, RunState.CANCELLED, error="cancelled by the user")
+        return RunState.CANCELLED
+
+    def _heartbeat(self) -> None:
+        now = time.monotonic()
+        if now - self._last_beat >= self.heartbeat_interval:
+            self._last_beat = now
+            self.store.heartbeat(self.run_id)
+
+
+def _pid() -> int:
+    import os
+
+    return os.getpid()
+
+
+def _kill_orphan(pid: int) -> None:
+    """A step process left running by a run process that died: stop it before re-running its step.
+
+    Only a process that is still our entrypoint is killed; a reused pid is left alone.
+    """
+    import os
+    import signal
+    from pathlib import Path
+
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return
+    if b"runtime.entrypoint" not in cmdline:
+        return
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass

@@ -1,0 +1,44 @@
+"""Deployed endpoints as the store records them: list them (noticing ones that died) and undeploy them."""
+
+from __future__ import annotations
+
+import os
+
+from .run_store import EndpointRecord, RunStore
+from .runs import RunError
+
+__all__ = ["refresh_endpoints", "undeploy"]
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def refresh_endpoints(store: RunStore, include_stopped: bool = False) -> list[EndpointRecord]:
+    """Endpoints, with local ones whose server process is gone marked stopped first."""
+    for endpoint in store.endpoints():
+        if endpoint.backend == "local" and not _alive(endpoint.pid):
+            store.mark_endpoint_stopped(endpoint.name)
+    return store.endpoints(include_stopped=include_stopped)
+
+
+def undeploy(store: RunStore, name: str) -> EndpointRecord:
+    """Stop endpoint ``name`` and mark it stopped."""
+    from .endpoints import stop_endpoint
+
+    endpoint = store.endpoint(name)
+    if endpoint is None or endpoint.state != "running":
+        running = ", ".join(e.name for e in store.endpoints()) or "none"
+        raise RunError(f"no running endpoint '{name}'; running endpoints: {running}")
+    if endpoint.backend == "local" and endpoint.pid:
+        stop_endpoint(endpoint.pid)
+    store.mark_endpoint_stopped(name)
+    return endpoint

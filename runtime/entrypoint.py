@@ -1,0 +1,131 @@
+"""The step entrypoint: ``python -m runtime.entrypoint --plan URI --step ID``.
+
+Every backend starts exactly this, with argv only: a local subprocess now, a
+Kubernetes pod later. It reads its step from the plan, loads the inputs, runs
+the node, writes the outputs, and exits:
+
+    0  the step succeeded and every output was written
+    1  the step failed unexpectedly (the traceback is in the log); worth a retry
+    3  the step's inputs or params do not fit its data (``NodeInputError``);
+       retrying cannot help, so the coordinator does not
+
+The last line of a failed step's output always starts with ``error:`` and is
+what the CLI and the studio show on the node.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main", "EXIT_OK", "EXIT_FAILED", "EXIT_INPUT_ERROR", "ERROR_PREFIX"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_INPUT_ERROR = 3
+ERROR_PREFIX = "error: "
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m runtime.entrypoint", description="Run one step of a plan.")
+    parser.add_argument("--plan", required=True, help="URI of the plan (YAML).")
+    parser.add_argument("--step", required=True, help="Id of the step to run.")
+    return parser.parse_args(argv)
+
+
+def _load_plan(uri: str):
+    import fsspec
+
+    from compiler.plan import load_plan_yaml
+
+    with fsspec.open(uri, "r", encoding="utf-8") as handle:
+        return load_plan_yaml(handle.read())
+
+
+def _endpoint_launcher():
+    """Where deploy nodes start servers; the Kubernetes backend sets ``PIPECANVAS_ENDPOINTS`` to its own."""
+    backend = os.environ.get("PIPECANVAS_ENDPOINTS", "local")
+    if backend == "local":
+        from .endpoints import LocalEndpointLauncher
+        from .home import endpoints_dir
+
+        return LocalEndpointLauncher(endpoints_dir())
+    return None
+
+
+def _write_outputs(step: Any, outputs: dict[str, Any]) -> None:
+    """Write each output to a temporary name, then move it into place, so a reader never sees half a file."""
+    import fsspec
+
+    from nodes.artifact_io import write_artifact
+    from nodes.artifacts import ARTIFACT_TYPES
+
+    missing = [port for port in step.outputs if port not in outputs]
+    if missing:
+        raise RuntimeError(f"the node returned no output for {', '.join(missing)}")
+    for port, ref in step.outputs.items():
+        value = outputs[port]
+        if not isinstance(value, ARTIFACT_TYPES[ref.kind]):
+            raise RuntimeError(f"output '{port}' should be a {ref.kind}, the node returned {type(value).__name__}")
+        partial = f"{ref.uri}.partial-{os.getpid()}"
+        write_artifact(ref.kind, value, partial)
+        fs, path = fsspec.core.url_to_fs(partial)
+        fs.mv(path, fsspec.core.url_to_fs(ref.uri)[1])
+
+
+def run_step(plan_uri: str, step_id: str, log: logging.Logger) -> None:
+    from nodes.artifact_io import read_artifact
+    from nodes.catalog import default_catalog
+    from nodes.context import RunContext
+    from nodes.errors import NodeInputError
+
+    plan = _load_plan(plan_uri)
+    step = plan.step(step_id)
+    node_type = default_catalog().get(step.type)
+    if node_type is None:
+        raise NodeInputError(f"node type '{step.type}' is not installed where this step runs")
+    params = node_type.Params.model_validate(step.params)
+    started = time.perf_counter()
+    inputs = {port: read_artifact(ref.kind, ref.uri) for port, ref in step.inputs.items()}
+    with tempfile.TemporaryDirectory(prefix=f"pipecanvas-{step_id}-") as work_dir:
+        context = RunContext(
+            run_id=os.environ.get("PIPECANVAS_RUN_ID", "adhoc"),
+            step_id=step_id,
+            work_dir=Path(work_dir),
+            input_uris={port: ref.uri for port, ref in step.inputs.items()},
+            endpoints=_endpoint_launcher(),
+            logger=log,
+        )
+        outputs = node_type().run(inputs, params, context)
+    _write_outputs(step, outputs)
+    log.info("step '%s' (%s) finished in %.2fs; wrote %s", step_id, step.type, time.perf_counter() - started,
+             ", ".join(step.outputs) or "nothing")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stderr)
+    log = logging.getLogger(f"pipecanvas.step.{args.step}")
+    from nodes.errors import NodeInputError, PipecanvasError
+
+    try:
+        run_step(args.plan, args.step, log)
+    except (NodeInputError, PipecanvasError) as exc:
+        print(f"{ERROR_PREFIX}node '{args.step}': {exc}", file=sys.stderr, flush=True)
+        return EXIT_INPUT_ERROR if isinstance(exc, NodeInputError) else EXIT_FAILED
+    except Exception as exc:
+        traceback.print_exc()
+        print(f"{ERROR_PREFIX}node '{args.step}' failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""Run each step as its own local process (crash isolation: a step that dies cannot take the run down).
+
+Each process gets its own session (process group), so cancelling a step
+terminates everything it started, and killing the run process leaves the step
+processes to finish or be found by ``resume``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from compiler.plan import PlannedStep
+
+from ..states import StepState
+from .base import EventBuffer, StepEvent, StepKey
+
+__all__ = ["LocalExecutor", "signal_name"]
+
+_GRACE_SECONDS = 5.0
+
+
+def signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+@dataclass
+class _Running:
+    process: subprocess.Popen
+    log: object
+    stop_deadline: float | None = None
+    stop_reason: str | None = None
+
+
+class LocalExecutor:
+    """Starts the plan's entrypoint argv with this interpreter; reports exits by polling."""
+
+    name: ClassVar[str] = "local"
+    supports_adoption: ClassVar[bool] = False
+
+    def __init__(self, env: dict[str, str] | None = None, python: str = sys.executable) -> None:
+        self._env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        self._python = python
+        self._running: dict[StepKey, _Running] = {}
+        self._events = EventBuffer()
+
+    def submit(self, step: PlannedStep, key: StepKey, log_path: str) -> None:
+        argv = [self._python if step.argv[0] == "python" else step.argv[0], *step.argv[1:]]
+        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+        log = open(log_path, "ab", buffering=0)
+        log.write(f"--- attempt {key.attempt} of step '{key.step_id}' ---\n".encode())
+        env = {**self._env, "PIPECANVAS_RUN_ID": key.run_id, "PIPECANVAS_STEP_ATTEMPT": str(key.attempt)}
+        try:
+            process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       env=env, start_new_session=True)
+        except OSError as exc:
+            log.close()
+            self._events.put(StepEvent(key, StepState.FAILED, detail=f"could not start: {exc}"))
+            return
+        self._running[key] = _Running(process, log)
+        self._events.put(StepEvent(key, StepState.RUNNING, pid=process.pid))
+
+    def poll(self) -> list[StepEvent]:
+        now = time.monotonic()
+        for key, running in list(self._running.items()):
+            code = running.process.poll()
+            if code is None:
+                if running.stop_deadline is not None and now > running.stop_deadline:
+                    _signal_group(running.process.pid, signal.SIGKILL)
+                continue
+            running.log.close()
+            del self._running[key]
+            self._events.put(_exit_event(key, code, running.stop_reason))
+        return self._events.drain()
+
+    def cancel(self, key: StepKey, reason: str = "cancelled") -> None:
+        running = self._running.get(key)
+        if running is None or running.stop_deadline is not None:
+            return
+        running.stop_reason = reason
+        running.stop_deadline = time.monotonic() + _GRACE_SECONDS
+        _signal_group(running.process.pid, signal.SIGTERM)
+
+    def adopt(self, run_id: str, keys: list[StepKey]) -> list[StepKey]:
+        return list(keys)  # a local process cannot be re-attached to; resume re-runs it
+
+    def running(self) -> list[StepKey]:
+        return list(self._running)
+
+    def close(self, wait: bool = True) -> None:
+        for key in list(self._running):
+            self.cancel(key, "run ended")
+        deadline = time.monotonic() + (_GRACE_SECONDS + 2 if wait else 0)
+        while self._running and time.monotonic() < deadline:
+            self.poll()
+            time.sleep(0.05)
+        for running in self._running.values():
+            _signal_group(running.process.pid, signal.SIGKILL)
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _exit_event(key: StepKey, code: int, stop_reason: str | None) -> StepEvent:
+    if code == 0:
+        return StepEvent(key, StepState.SUCCEEDED, exit_code=0)
+    if code < 0:
+        name = signal_name(-code)
+        detail = stop_reason or f"killed by {name}"
+        return StepEvent(key, StepState.FAILED, detail=detail, exit_code=code, signal=name)
+    return StepEvent(key, StepState.FAILED, detail=stop_reason or f"exit code {code}", exit_code=code)

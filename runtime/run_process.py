@@ -1,0 +1,55 @@
+"""The run process: ``python -m runtime.run_process RUN_ID [--resume]``.
+
+Started (detached) by ``runtime.runs``; it loads the run's plan from the store,
+picks the executor for the run's backend, and runs the coordinator. SIGTERM or
+SIGINT cancel the run: running steps are terminated and it is marked cancelled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+
+from compiler.plan import load_plan_yaml
+from nodes.catalog import default_catalog
+
+from .coordinator import Coordinator
+from .executors.local import LocalExecutor
+from .run_store import open_store
+from .states import RunState
+
+__all__ = ["main"]
+
+
+def _executor(backend: str):
+    if backend == "local":
+        return LocalExecutor()
+    raise SystemExit(f"unknown backend '{backend}'")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m runtime.run_process")
+    parser.add_argument("run_id")
+    parser.add_argument("--resume", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    store = open_store()
+    run = store.get_run(args.run_id)
+    if run is None:
+        print(f"error: no run '{args.run_id}'", file=sys.stderr)
+        return 2
+    coordinator = Coordinator(
+        store, run.id, load_plan_yaml(run.plan_yaml), _executor(run.backend), default_catalog(),
+        max_parallel=int(run.options.get("max_parallel", 1)), use_cache=bool(run.options.get("use_cache", True)),
+    )
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: coordinator.request_cancel())
+    final = coordinator.run()
+    logging.info("run %s %s", run.id, final)
+    return 0 if final == RunState.SUCCEEDED else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,408 @@
+"""The run store: every run, step state change, log location, metric and endpoint, in SQLite.
+
+One file under ``$PIPECANVAS_HOME`` in WAL mode, so readers (the CLI, the
+studio) never block the writer. The run process is the only writer of a run's
+rows; the two exceptions are rows whose owner is gone: marking a dead run
+``lost`` and marking a stopped endpoint, which any reader may do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from .home import pipecanvas_home
+from .states import FINISHED_RUN_STATES, RunState, StepState
+
+__all__ = ["RunStore", "RunRecord", "StepRecord", "EventRecord", "EndpointRecord", "NewStep", "open_store"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, pipeline_yaml TEXT NOT NULL, plan_yaml TEXT NOT NULL,
+    backend TEXT NOT NULL, state TEXT NOT NULL, options TEXT NOT NULL DEFAULT '{}',
+    created_at REAL NOT NULL, started_at REAL, finished_at REAL, heartbeat_at REAL,
+    pid INTEGER, host TEXT, error TEXT
+);
+CREATE TABLE IF NOT EXISTS steps (
+    run_id TEXT NOT NULL, step_id TEXT NOT NULL, position INTEGER NOT NULL, type TEXT NOT NULL,
+    state TEXT NOT NULL, attempt INTEGER NOT NULL DEFAULT 0, cache_key TEXT NOT NULL,
+    params TEXT NOT NULL DEFAULT '{}', image TEXT NOT NULL DEFAULT '', inputs TEXT NOT NULL DEFAULT '{}',
+    exit_code INTEGER, signal TEXT, pid INTEGER, reason TEXT, cached_from TEXT, error TEXT,
+    log_path TEXT, started_at REAL, finished_at REAL,
+    PRIMARY KEY (run_id, step_id)
+);
+CREATE INDEX IF NOT EXISTS steps_cache ON steps (cache_key, state);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, step_id TEXT, state TEXT NOT NULL,
+    attempt INTEGER, at REAL NOT NULL, detail TEXT
+);
+CREATE INDEX IF NOT EXISTS events_run ON events (run_id, id);
+CREATE TABLE IF NOT EXISTS metrics (
+    run_id TEXT NOT NULL, step_id TEXT NOT NULL, name TEXT NOT NULL, value REAL,
+    PRIMARY KEY (run_id, step_id, name)
+);
+CREATE TABLE IF NOT EXISTS artifacts (
+    run_id TEXT NOT NULL, step_id TEXT NOT NULL, port TEXT NOT NULL, kind TEXT NOT NULL, uri TEXT NOT NULL,
+    PRIMARY KEY (run_id, step_id, port)
+);
+CREATE TABLE IF NOT EXISTS endpoints (
+    name TEXT PRIMARY KEY, url TEXT NOT NULL, backend TEXT NOT NULL, pid INTEGER, run_id TEXT, step_id TEXT,
+    state TEXT NOT NULL, started_at REAL NOT NULL, stopped_at REAL, input_schema TEXT NOT NULL DEFAULT '{}'
+);
+"""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: str
+    pipeline: str
+    backend: str
+    state: RunState
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    heartbeat_at: float | None
+    pid: int | None
+    host: str | None
+    error: str | None
+    options: dict[str, Any]
+    pipeline_yaml: str = field(repr=False)
+    plan_yaml: str = field(repr=False)
+
+    @property
+    def finished(self) -> bool:
+        return self.state in FINISHED_RUN_STATES
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at is None:
+            return None
+        return (self.finished_at or time.time()) - self.started_at
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    run_id: str
+    step_id: str
+    position: int
+    type: str
+    state: StepState
+    attempt: int
+    cache_key: str
+    params: dict[str, Any]
+    image: str
+    inputs: dict[str, str]
+    exit_code: int | None
+    signal: str | None
+    pid: int | None
+    reason: str | None
+    cached_from: str | None
+    error: str | None
+    log_path: str | None
+    started_at: float | None
+    finished_at: float | None
+
+    @property
+    def elapsed(self) -> float | None:
+        if self.started_at is None:
+            return None
+        return (self.finished_at or time.time()) - self.started_at
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    id: int
+    run_id: str
+    step_id: str | None
+    state: str
+    attempt: int | None
+    at: float
+    detail: str | None
+
+
+@dataclass(frozen=True)
+class EndpointRecord:
+    name: str
+    url: str
+    backend: str
+    pid: int | None
+    run_id: str | None
+    step_id: str | None
+    state: str
+    started_at: float
+    stopped_at: float | None
+    input_schema: dict[str, str]
+
+
+@dataclass(frozen=True)
+class NewStep:
+    """What the store needs to know about a step when its run is created."""
+
+    step_id: str
+    type: str
+    cache_key: str
+    params: dict[str, Any]
+    image: str
+    inputs: dict[str, str]
+    log_path: str
+
+
+_STEP_FIELDS = {"attempt", "exit_code", "signal", "pid", "reason", "cached_from", "error", "started_at", "finished_at"}
+
+
+class RunStore:
+    """A connection per thread to one store file; safe to use from many processes at once."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._conn().executescript(_SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA busy_timeout = 60000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- writes by the run process -------------------------------------------------
+
+    def create_run(
+        self, run_id: str, pipeline: str, pipeline_yaml: str, plan_yaml: str, backend: str,
+        steps: list[NewStep], options: dict[str, Any] | None = None,
+    ) -> None:
+        now = time.time()
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO runs (id, pipeline, pipeline_yaml, plan_yaml, backend, state, options, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (run_id, pipeline, pipeline_yaml, plan_yaml, backend, RunState.QUEUED.value, json.dumps(options or {}), now),
+            )
+            db.executemany(
+                "INSERT INTO steps (run_id, step_id, position, type, state, cache_key, params, image, inputs, log_path)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (run_id, s.step_id, i, s.type, StepState.PENDING.value, s.cache_key, json.dumps(s.params),
+                     s.image, json.dumps(s.inputs), s.log_path)
+                    for i, s in enumerate(steps)
+                ],
+            )
+            db.execute("INSERT INTO events (run_id, state, at) VALUES (?, ?, ?)", (run_id, RunState.QUEUED.value, now))
+
+    def set_run_state(self, run_id: str, state: RunState, *, error: str | None = None, pid: int | None = None) -> None:
+        now = time.time()
+        with self._write() as db:
+            sets, args = ["state = ?", "heartbeat_at = ?"], [state.value, now]
+            if state == RunState.RUNNING:
+                sets += ["started_at = COALESCE(started_at, ?)", "finished_at = NULL", "error = NULL"]
+                args.append(now)
+            if state in FINISHED_RUN_STATES:
+                sets.append("finished_at = ?")
+                args.append(now)
+            if error is not None:
+                sets.append("error = ?")
+                args.append(error)
+            if pid is not None:
+                sets += ["pid = ?", "host = ?"]
+                args += [pid, os.uname().nodename]
+            db.execute(f"UPDATE runs SET {', '.join(sets)} WHERE id = ?", (*args, run_id))
+            db.execute("INSERT INTO events (run_id, state, at, detail) VALUES (?, ?, ?, ?)", (run_id, state.value, now, error))
+
+    def heartbeat(self, run_id: str) -> None:
+        with self._write() as db:
+            db.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (time.time(), run_id))
+
+    def set_step(self, run_id: str, step_id: str, state: StepState, detail: str | None = None, **fields: Any) -> None:
+        """Change a step's state (and any of its fields) and record the transition as an event."""
+        unknown = set(fields) - _STEP_FIELDS
+        if unknown:
+            raise ValueError(f"unknown step fields {sorted(unknown)}")
+        now = time.time()
+        with self._write() as db:
+            columns = ["state = ?"] + [f"{name} = ?" for name in fields]
+            db.execute(
+                f"UPDATE steps SET {', '.join(columns)} WHERE run_id = ? AND step_id = ?",
+                (state.value, *fields.values(), run_id, step_id),
+            )
+            attempt = fields.get("attempt")
+            if attempt is None:
+                row = db.execute("SELECT attempt FROM steps WHERE run_id = ? AND step_id = ?", (run_id, step_id)).fetchone()
+                attempt = row["attempt"] if row else None
+            db.execute(
+                "INSERT INTO events (run_id, step_id, state, attempt, at, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                (run_id, step_id, state.value, attempt, now, detail),
+            )
+
+    def add_metrics(self, run_id: str, step_id: str, values: dict[str, float]) -> None:
+        with self._write() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO metrics (run_id, step_id, name, value) VALUES (?, ?, ?, ?)",
+                [(run_id, step_id, name, float(value)) for name, value in values.items()],
+            )
+
+    def add_artifacts(self, run_id: str, step_id: str, artifacts: list[tuple[str, str, str]]) -> None:
+        """``artifacts`` is a list of (port, kind, uri)."""
+        with self._write() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO artifacts (run_id, step_id, port, kind, uri) VALUES (?, ?, ?, ?, ?)",
+                [(run_id, step_id, port, kind, uri) for port, kind, uri in artifacts],
+            )
+
+    def register_endpoint(self, record: EndpointRecord) -> EndpointRecord | None:
+        """Record a running endpoint; return the one it replaces (same name), if any was running."""
+        with self._write() as db:
+            old = db.execute("SELECT * FROM endpoints WHERE name = ? AND state = 'running'", (record.name,)).fetchone()
+            db.execute(
+                "INSERT OR REPLACE INTO endpoints (name, url, backend, pid, run_id, step_id, state, started_at,"
+                " stopped_at, input_schema) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (record.name, record.url, record.backend, record.pid, record.run_id, record.step_id, record.state,
+                 record.started_at, record.stopped_at, json.dumps(record.input_schema)),
+            )
+        return _endpoint(old) if old else None
+
+    def mark_endpoint_stopped(self, name: str) -> None:
+        with self._write() as db:
+            db.execute("UPDATE endpoints SET state = 'stopped', stopped_at = ? WHERE name = ?", (time.time(), name))
+
+    # -- reads ------------------------------------------------------------------------
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        row = self._conn().execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return _run(row) if row else None
+
+    def find_run_ids(self, prefix: str) -> list[str]:
+        rows = self._conn().execute("SELECT id FROM runs WHERE id LIKE ? ORDER BY created_at DESC", (prefix + "%",))
+        return [r["id"] for r in rows]
+
+    def list_runs(self, limit: int = 50, pipeline: str | None = None) -> list[RunRecord]:
+        query, args = "SELECT * FROM runs", []
+        if pipeline:
+            query, args = query + " WHERE pipeline = ?", [pipeline]
+        rows = self._conn().execute(query + " ORDER BY created_at DESC LIMIT ?", (*args, limit))
+        return [_run(r) for r in rows]
+
+    def steps(self, run_id: str) -> list[StepRecord]:
+        rows = self._conn().execute("SELECT * FROM steps WHERE run_id = ? ORDER BY position", (run_id,))
+        return [_step(r) for r in rows]
+
+    def step(self, run_id: str, step_id: str) -> StepRecord | None:
+        row = self._conn().execute("SELECT * FROM steps WHERE run_id = ? AND step_id = ?", (run_id, step_id)).fetchone()
+        return _step(row) if row else None
+
+    def events(self, run_id: str, after_id: int = 0) -> list[EventRecord]:
+        rows = self._conn().execute("SELECT * FROM events WHERE run_id = ? AND id > ? ORDER BY id", (run_id, after_id))
+        return [EventRecord(r["id"], r["run_id"], r["step_id"], r["state"], r["attempt"], r["at"], r["detail"]) for r in rows]
+
+    def metrics(self, run_id: str) -> dict[str, dict[str, float]]:
+        found: dict[str, dict[str, float]] = {}
+        for r in self._conn().execute("SELECT * FROM metrics WHERE run_id = ? ORDER BY rowid", (run_id,)):
+            found.setdefault(r["step_id"], {})[r["name"]] = r["value"]
+        return found
+
+    def artifacts(self, run_id: str) -> list[tuple[str, str, str, str]]:
+        """(step, port, kind, uri) for every output a run recorded."""
+        rows = self._conn().execute("SELECT * FROM artifacts WHERE run_id = ? ORDER BY rowid", (run_id,))
+        return [(r["step_id"], r["port"], r["kind"], r["uri"]) for r in rows]
+
+    def find_cached(self, cache_key: str, exclude_run: str | None = None) -> StepRecord | None:
+        """The newest successful execution (not itself a cache hit) of a step with this cache key."""
+        row = self._conn().execute(
+            "SELECT * FROM steps WHERE cache_key = ? AND state = 'succeeded' AND run_id != ?"
+            " ORDER BY finished_at DESC LIMIT 1",
+            (cache_key, exclude_run or ""),
+        ).fetchone()
+        return _step(row) if row else None
+
+    def previous_success(self, pipeline: str, step_id: str, exclude_run: str) -> StepRecord | None:
+        """The same pipeline's same step the last time it succeeded: used to say why a step re-runs."""
+        row = self._conn().execute(
+            "SELECT steps.* FROM steps JOIN runs ON runs.id = steps.run_id WHERE runs.pipeline = ?"
+            " AND steps.step_id = ? AND steps.state IN ('succeeded', 'cached') AND steps.run_id != ?"
+            " ORDER BY steps.finished_at DESC LIMIT 1",
+            (pipeline, step_id, exclude_run),
+        ).fetchone()
+        return _step(row) if row else None
+
+    def endpoints(self, include_stopped: bool = False) -> list[EndpointRecord]:
+        query = "SELECT * FROM endpoints" + ("" if include_stopped else " WHERE state = 'running'")
+        return [_endpoint(r) for r in self._conn().execute(query + " ORDER BY started_at DESC")]
+
+    def endpoint(self, name: str) -> EndpointRecord | None:
+        row = self._conn().execute("SELECT * FROM endpoints WHERE name = ?", (name,)).fetchone()
+        return _endpoint(row) if row else None
+
+    # -- the ownerless exception ------------------------------------------------------
+
+    def mark_lost(self, run_id: str, reason: str) -> None:
+        """Mark a run whose process is gone; its unfinished steps become ``failed`` so resume re-runs them."""
+        now = time.time()
+        with self._write() as db:
+            row = db.execute("SELECT state FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None or RunState(row["state"]) in FINISHED_RUN_STATES:
+                return
+            db.execute("UPDATE runs SET state = ?, finished_at = ?, error = ? WHERE id = ?",
+                       (RunState.LOST.value, now, reason, run_id))
+            db.execute("INSERT INTO events (run_id, state, at, detail) VALUES (?, ?, ?, ?)",
+                       (run_id, RunState.LOST.value, now, reason))
+
+
+def _run(row: sqlite3.Row) -> RunRecord:
+    return RunRecord(
+        id=row["id"], pipeline=row["pipeline"], backend=row["backend"], state=RunState(row["state"]),
+        created_at=row["created_at"], started_at=row["started_at"], finished_at=row["finished_at"],
+        heartbeat_at=row["heartbeat_at"], pid=row["pid"], host=row["host"], error=row["error"], options=json.loads(row["options"]),
+        pipeline_yaml=row["pipeline_yaml"], plan_yaml=row["plan_yaml"],
+    )
+
+
+def _step(row: sqlite3.Row) -> StepRecord:
+    return StepRecord(
+        run_id=row["run_id"], step_id=row["step_id"], position=row["position"], type=row["type"],
+        state=StepState(row["state"]), attempt=row["attempt"], cache_key=row["cache_key"],
+        params=json.loads(row["params"]), image=row["image"], inputs=json.loads(row["inputs"]),
+        exit_code=row["exit_code"], signal=row["signal"], pid=row["pid"], reason=row["reason"],
+        cached_from=row["cached_from"], error=row["error"], log_path=row["log_path"],
+        started_at=row["started_at"], finished_at=row["finished_at"],
+    )
+
+
+def _endpoint(row: sqlite3.Row) -> EndpointRecord:
+    return EndpointRecord(
+        name=row["name"], url=row["url"], backend=row["backend"], pid=row["pid"], run_id=row["run_id"],
+        step_id=row["step_id"], state=row["state"], started_at=row["started_at"], stopped_at=row["stopped_at"],
+        input_schema=json.loads(row["input_schema"]),
+    )
+
+
+def open_store(home: Path | None = None) -> RunStore:
+    """The store under ``$PIPECANVAS_HOME``."""
+    return RunStore((home or pipecanvas_home()) / "store.db")

@@ -1,0 +1,164 @@
+"""Start, resume, cancel and watch runs: the runtime's API for the CLI and the studio.
+
+A run is always its own process (``python -m runtime.run_process RUN_ID``), in
+its own session, so it outlives the shell or studio that started it; callers
+only write the run's first row and read the store afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import fsspec
+
+from compiler.plan import ExecutionPlan, compile_plan, dump_plan_yaml
+from compiler.spec import Pipeline
+from compiler.yaml_io import dump_pipeline
+from nodes.catalog import Catalog, default_catalog
+from nodes.errors import PipecanvasError
+
+from .home import pipecanvas_home, run_dir, step_log_path
+from .run_store import NewStep, RunRecord, RunStore, open_store
+from .states import FINISHED_RUN_STATES, RunState
+
+__all__ = ["RunError", "BACKENDS", "start_run", "resume_run", "cancel_run", "find_run", "reap_lost", "wait_for_run"]
+
+BACKENDS = ("local",)
+_STALE_SECONDS = 15.0
+
+
+class RunError(PipecanvasError):
+    """A run cannot be started, found, resumed or cancelled as asked."""
+
+
+def _new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+def start_run(
+    pipeline: Pipeline, *, backend: str = "local", max_parallel: int | None = None, use_cache: bool = True,
+    catalog: Catalog | None = None, store: RunStore | None = None, home: Path | None = None,
+) -> str:
+    """Compile ``pipeline``, record the run, and start its process. Returns the run id at once."""
+    if backend not in BACKENDS:
+        raise RunError(f"unknown backend '{backend}'; available: {', '.join(BACKENDS)}")
+    home = home or pipecanvas_home()
+    store = store or open_store(home)
+    run_id = _new_run_id()
+    artifact_root = str(run_dir(run_id, home) / "artifacts")
+    plan = compile_plan(pipeline, catalog or default_catalog(), artifact_root, fingerprint_sources=True)
+    plan_yaml = dump_plan_yaml(plan)
+    with fsspec.open(plan.plan_uri, "w", encoding="utf-8", auto_mkdir=True) as handle:
+        handle.write(plan_yaml)
+    options = {"max_parallel": max_parallel or os.cpu_count() or 1, "use_cache": use_cache}
+    store.create_run(run_id, plan.pipeline, dump_pipeline(pipeline), plan_yaml, backend, _new_steps(plan, run_id, home),
+                     options)
+    _spawn(run_id, home)
+    return run_id
+
+
+def _new_steps(plan: ExecutionPlan, run_id: str, home: Path) -> list[NewStep]:
+    return [
+        NewStep(step.id, step.type, step.cache_key, step.params, step.image,
+                {port: ref.step for port, ref in step.inputs.items()}, str(step_log_path(run_id, step.id, home)))
+        for step in plan.steps
+    ]
+
+
+def _spawn(run_id: str, home: Path, resume: bool = False) -> int:
+    log_file = run_dir(run_id, home) / "run.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "runtime.run_process", run_id] + (["--resume"] if resume else [])
+    env = {**os.environ, "PIPECANVAS_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    with open(log_file, "ab") as log:
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                   start_new_session=True, cwd=os.getcwd())
+    return process.pid
+
+
+def find_run(store: RunStore, run_id_or_prefix: str) -> RunRecord:
+    """A run by id or unique id prefix (like git commits)."""
+    matches = store.find_run_ids(run_id_or_prefix)
+    if not matches:
+        raise RunError(f"no run '{run_id_or_prefix}'; `pipecanvas runs` lists them")
+    if len(matches) > 1 and run_id_or_prefix not in matches:
+        raise RunError(f"'{run_id_or_prefix}' matches {len(matches)} runs ({', '.join(matches[:3])}, …); type more of the id")
+    return store.get_run(run_id_or_prefix if run_id_or_prefix in matches else matches[0])
+
+
+def resume_run(run_id: str, *, store: RunStore | None = None, home: Path | None = None) -> str:
+    """Re-run a finished run's failed, skipped and cancelled steps; reuse its successful ones."""
+    home = home or pipecanvas_home()
+    store = store or open_store(home)
+    reap_lost(store)
+    run = find_run(store, run_id)
+    if not run.finished:
+        raise RunError(f"run {run.id} is still {run.state}; cancel it first or wait for it to end")
+    if run.state == RunState.SUCCEEDED:
+        raise RunError(f"run {run.id} already succeeded; there is nothing to resume")
+    _spawn(run.id, home, resume=True)
+    return run.id
+
+
+def cancel_run(run_id: str, *, store: RunStore | None = None) -> RunRecord:
+    """Ask a run's process to stop its steps and mark itself cancelled."""
+    store = store or open_store()
+    reap_lost(store)
+    run = find_run(store, run_id)
+    if run.finished:
+        raise RunError(f"run {run.id} already ended ({run.state})")
+    if run.pid is None or not _alive(run.pid):
+        store.mark_lost(run.id, "its process was gone when asked to cancel")
+        return store.get_run(run.id)
+    os.kill(run.pid, signal.SIGTERM)
+    return run
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (exited, not yet reaped by its parent) counts as gone
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def reap_lost(store: RunStore, stale_seconds: float = _STALE_SECONDS) -> list[str]:
+    """Mark runs whose process died without finishing as ``lost`` (they can be resumed)."""
+    lost = []
+    now = time.time()
+    this_host = os.uname().nodename
+    for run in store.list_runs(limit=200):
+        if run.state in FINISHED_RUN_STATES:
+            continue
+        beat = run.heartbeat_at or run.created_at
+        dead = run.pid is not None and run.host == this_host and not _alive(run.pid)
+        if dead or now - beat > stale_seconds:
+            store.mark_lost(run.id, "the run process stopped without finishing (killed or crashed)")
+            lost.append(run.id)
+    return lost
+
+
+def wait_for_run(store: RunStore, run_id: str, timeout: float | None = None, interval: float = 0.2) -> RunRecord:
+    """Block until the run ends (or ``timeout`` seconds pass); return its record."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        run = store.get_run(run_id)
+        if run is None:
+            raise RunError(f"no run '{run_id}'")
+        if run.finished:
+            return run
+        if deadline is not None and time.monotonic() > deadline:
+            return run
+        reap_lost(store)
+        time.sleep(interval)

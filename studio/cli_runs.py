@@ -1,0 +1,206 @@
+"""``pipecanvas run`` and the commands that watch and steer runs: runs, show, logs, cancel, resume,
+endpoints, undeploy. They call ``runtime`` and read the run store; they never run a step themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Group
+from rich.live import Live
+from rich.table import Table as RichTable
+
+from compiler import read_pipeline_file
+from runtime.run_store import RunStore, open_store
+from runtime.run_summary import run_summary
+from runtime.runs import cancel_run, find_run, reap_lost, resume_run, start_run
+
+from .cli import app, err, out
+from .run_view import endpoints_table, metrics_table, runs_table, steps_table
+
+__all__: list[str] = []
+
+_REFRESH = 0.25
+
+
+def _watch(store: RunStore, run_id: str, as_json: bool) -> int:
+    """Follow a run until it ends; Ctrl-C cancels it. Exit 0 only when it succeeded."""
+    try:
+        if as_json:
+            _wait(store, run_id)
+        else:
+            with Live(console=out, refresh_per_second=8, transient=False) as live:
+                while not _finished(store, run_id):
+                    live.update(steps_table(store, run_id))
+                    time.sleep(_REFRESH)
+                live.update(steps_table(store, run_id))
+    except KeyboardInterrupt:
+        err.print(f"cancelling run {run_id}…")
+        try:
+            cancel_run(run_id, store=store)
+        except Exception as exc:  # already ended, or lost
+            err.print(str(exc))
+        _wait(store, run_id)
+    run = store.get_run(run_id)
+    if as_json:
+        sys.stdout.write(json.dumps(run_summary(store, run_id), indent=2) + "\n")
+    else:
+        metrics = store.metrics(run_id)
+        if metrics:
+            out.print(metrics_table(metrics))
+        out.print(f"run {run_id}: [bold]{run.state.value}[/bold]" + (f" — {run.error}" if run.error else ""))
+    return 0 if run.state.value == "succeeded" else 1
+
+
+def _finished(store: RunStore, run_id: str) -> bool:
+    reap_lost(store)
+    return store.get_run(run_id).finished
+
+
+def _wait(store: RunStore, run_id: str) -> None:
+    while not _finished(store, run_id):
+        time.sleep(_REFRESH)
+
+
+@app.command("run")
+def run_command(
+    file: Path = typer.Argument(..., help="Pipeline YAML file."),
+    backend: str = typer.Option("local", "--backend", help="Where steps run: local."),
+    max_parallel: Optional[int] = typer.Option(None, "--max-parallel", min=1, help="Most steps at once (default: CPUs)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Run every step even if its inputs did not change."),
+    detach: bool = typer.Option(False, "--detach", help="Start the run and return; it keeps going on its own."),
+    as_json: bool = typer.Option(False, "--json", help="Print the final run record as JSON instead of the live table."),
+) -> None:
+    """Run a pipeline and show its progress live."""
+    loaded = read_pipeline_file(file)
+    store = open_store()
+    run_id = start_run(loaded.pipeline, backend=backend, max_parallel=max_parallel, use_cache=not no_cache, store=store)
+    if detach:
+        (sys.stdout.write(json.dumps({"run_id": run_id}) + "\n") if as_json else out.print(f"started run {run_id}"))
+        return
+    if not as_json:
+        out.print(f"run {run_id} ({loaded.pipeline.metadata.name}, backend {backend}) — Ctrl-C cancels")
+    raise typer.Exit(_watch(store, run_id, as_json))
+
+
+@app.command("resume")
+def resume_command(
+    run: str = typer.Argument(..., help="Run id (or a unique prefix)."),
+    detach: bool = typer.Option(False, "--detach"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Re-run a run's failed, skipped and cancelled steps, reusing the ones that succeeded."""
+    store = open_store()
+    run_id = resume_run(run, store=store)
+    if detach:
+        out.print(f"resumed run {run_id}")
+        return
+    time.sleep(0.3)  # let the run process mark itself running
+    raise typer.Exit(_watch(store, run_id, as_json))
+
+
+@app.command("runs")
+def runs_command(limit: int = typer.Option(20, "--limit", "-n"), as_json: bool = typer.Option(False, "--json")) -> None:
+    """List recent runs."""
+    store = open_store()
+    reap_lost(store)
+    runs = store.list_runs(limit=limit)
+    if as_json:
+        sys.stdout.write(json.dumps([run_summary(store, r.id) for r in runs], indent=2) + "\n")
+        return
+    out.print(runs_table(store, runs))
+
+
+@app.command("show")
+def show_command(run: str = typer.Argument(...), as_json: bool = typer.Option(False, "--json")) -> None:
+    """Show one run: its steps, why each ran, and its metrics."""
+    store = open_store()
+    reap_lost(store)
+    record = find_run(store, run)
+    if as_json:
+        sys.stdout.write(json.dumps(run_summary(store, record.id), indent=2) + "\n")
+        return
+    out.print(Group(steps_table(store, record.id, reasons=True)))
+    metrics = store.metrics(record.id)
+    if metrics:
+        out.print(metrics_table(metrics))
+    if record.error:
+        out.print(f"[red]{record.error}[/red]")
+
+
+@app.command("logs")
+def logs_command(
+    run: str = typer.Argument(...),
+    step: str = typer.Argument(...),
+    follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing while the step runs."),
+) -> None:
+    """Print a step's log (every attempt)."""
+    store = open_store()
+    record = find_run(store, run)
+    step_record = store.step(record.id, step)
+    if step_record is None:
+        names = ", ".join(s.step_id for s in store.steps(record.id))
+        err.print(f"error: run {record.id} has no step '{step}'; its steps are: {names}")
+        raise typer.Exit(2)
+    path = Path(step_record.log_path)
+    position = 0
+    while True:
+        if path.exists():
+            with open(path, "rb") as handle:
+                handle.seek(position)
+                chunk = handle.read()
+                position += len(chunk)
+                sys.stdout.write(chunk.decode("utf-8", errors="replace"))
+                sys.stdout.flush()
+        if not follow or _step_done(store, record.id, step):
+            if follow and path.exists() and path.stat().st_size > position:
+                continue
+            break
+        time.sleep(_REFRESH)
+    if not path.exists() and not follow:
+        err.print(f"step '{step}' has no log yet (state: {step_record.state.value})")
+
+
+def _step_done(store: RunStore, run_id: str, step_id: str) -> bool:
+    reap_lost(store)
+    return store.get_run(run_id).finished or store.step(run_id, step_id).state.value in (
+        "succeeded", "cached", "failed", "skipped", "cancelled")
+
+
+@app.command("cancel")
+def cancel_command(run: str = typer.Argument(...)) -> None:
+    """Stop a run: its running steps are terminated and it is marked cancelled."""
+    store = open_store()
+    record = cancel_run(run, store=store)
+    deadline = time.monotonic() + 30
+    while not store.get_run(record.id).finished and time.monotonic() < deadline:
+        time.sleep(_REFRESH)
+    out.print(f"run {record.id}: {store.get_run(record.id).state.value}")
+
+
+@app.command("endpoints")
+def endpoints_command(as_json: bool = typer.Option(False, "--json"), all_: bool = typer.Option(False, "--all")) -> None:
+    """List deployed model endpoints."""
+    from runtime.endpoint_registry import refresh_endpoints
+
+    store = open_store()
+    endpoints = refresh_endpoints(store, include_stopped=all_)
+    if as_json:
+        rows = [{"name": e.name, "url": e.url, "state": e.state, "pid": e.pid, "run_id": e.run_id} for e in endpoints]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    out.print(endpoints_table(endpoints))
+
+
+@app.command("undeploy")
+def undeploy_command(name: str = typer.Argument(..., help="Endpoint name.")) -> None:
+    """Stop a deployed endpoint."""
+    from runtime.endpoint_registry import undeploy
+
+    undeploy(open_store(), name)
+    out.print(f"endpoint '{name}' stopped")
