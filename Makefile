@@ -39,3 +39,19 @@ bench: install-dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .bench
+
+# The studio canvas: a Streamlit components v2 element on React Flow, built with
+# Vite. Its bundle (assets/canvas) is committed, so only changing
+# studio/canvas/frontend needs Node.js (>= 20.19).
+CANVAS_DIR := studio/canvas/frontend
+
+.PHONY: canvas canvas-check
+
+canvas:
+	cd $(CANVAS_DIR) && npm ci --no-audit --no-fund && npm run build
+
+# CI: fails when the committed bundle is not what the sources build.
+canvas-check: canvas
+	git diff --exit-code -- assets/canvas
+	@test -z "$$(git status --porcelain -- assets/canvas)" || \
+		{ git status --short -- assets/canvas; echo "assets/canvas is not committed: run make canvas and commit it"; exit 1; }

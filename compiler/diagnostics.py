@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
@@ -37,7 +38,12 @@ class Diagnostic:
         where = ""
         if source:
             where = f"{source}:{self.line}: " if self.line else f"{source}: "
-        return f"{where}{self.severity}: {self.message}"
+        return f"{where}{self.severity}: {_one_line(self.message)}"
+
+
+def _one_line(text: str) -> str:
+    """Control characters and line breaks from the file (e.g. in a node id) escaped, so one finding is one line."""
+    return "".join(c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
 
 
 def errors_only(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

@@ -25,7 +25,7 @@ from .diagnostics import errors_only
 from .durations import parse_duration
 from .errors import SpecError
 from .graph import build_graph, parse_port_ref
-from .spec import Pipeline
+from .spec import KubernetesOptions, Pipeline
 from .validate import validate_pipeline
 from .plain_yaml import dump_plain_yaml
 from .yaml_io import SourceMap
@@ -75,6 +75,7 @@ class PlannedStep(_Model):
     cache_key: str
     retries: int = 0
     timeout_seconds: int | None = None
+    kubernetes: KubernetesOptions | None = None
 
 
 class ExecutionPlan(_Model):
@@ -179,7 +180,18 @@ def _plan_step(
         cache_key=cache_key(node_type.type_id, node_type.version, params, image, upstream_keys),
         retries=node.retries or 0,
         timeout_seconds=parse_duration(node.timeout) if node.timeout else None,
+        kubernetes=_kubernetes(node.kubernetes, defaults.kubernetes if defaults else None),
     )
+
+
+def _kubernetes(own: KubernetesOptions | None, default: KubernetesOptions | None) -> KubernetesOptions | None:
+    """The node's scheduling options, each field falling back to the pipeline's defaults."""
+    if own is None or default is None:
+        return own or default
+    return KubernetesOptions.model_validate({
+        name: getattr(own, name) if getattr(own, name) is not None else getattr(default, name)
+        for name in KubernetesOptions.model_fields
+    })
 
 
 def _image(node_type_image: str, default_image: str | None) -> str:

@@ -40,7 +40,10 @@ def suggest(word: str, choices: Iterable[str]) -> str:
 
 
 def _number(ctx: dict[str, Any], key: str) -> str:
+    """A bound as the user would write it: ``lt=1`` on a float field is ``1``, not ``1.0``."""
     value = ctx.get(key)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        value = int(value)
     return _plain(value)
 
 
@@ -75,6 +78,8 @@ def describe_error(error: dict[str, Any], field_choices: Iterable[str] = ()) -> 
     value = error.get("input")
     if kind == "missing":
         return "is required"
+    if kind == "invalid_key":
+        return f"is not a known setting (a key must be text, got {_shown(value)})"
     if kind == "extra_forbidden":
         return "is not a known setting" + suggest(str(error["loc"][-1]), field_choices)
     if kind in _BOUNDS:

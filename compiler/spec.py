@@ -14,7 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_valid
 
 from nodes.base import Resources
 
-__all__ = ["API_VERSION", "Pipeline", "PipelineBody", "Metadata", "Defaults", "NodeSpec", "EdgeSpec", "UiPosition", "Resources"]
+__all__ = [
+    "API_VERSION", "Pipeline", "PipelineBody", "Metadata", "Defaults", "NodeSpec", "EdgeSpec", "UiPosition",
+    "Resources", "KubernetesOptions", "Toleration",
+]
 
 API_VERSION = "pipecanvas/v1"
 
@@ -28,9 +31,28 @@ class Metadata(_Spec):
     description: str | None = None
 
 
+class Toleration(_Spec):
+    """A Kubernetes toleration, as in a Pod spec."""
+
+    key: str | None = None
+    operator: Literal["Equal", "Exists"] | None = None
+    value: str | None = None
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
+    toleration_seconds: int | None = Field(None, alias="tolerationSeconds")
+
+
+class KubernetesOptions(_Spec):
+    """Where a step's pod may be scheduled on a cluster. Ignored by local runs; never part of the cache key."""
+
+    node_selector: dict[str, str] | None = Field(None, alias="nodeSelector")
+    tolerations: list[Toleration] | None = None
+    queue: str | None = Field(None, description="Kueue LocalQueue name (label kueue.x-k8s.io/queue-name).")
+
+
 class Defaults(_Spec):
     image: str | None = Field(None, description="Container image for Kubernetes runs, unless a node type needs its own.")
     resources: Resources | None = None
+    kubernetes: KubernetesOptions | None = None
 
 
 class UiPosition(_Spec):
@@ -51,6 +73,7 @@ class NodeSpec(_Spec):
     resources: Resources | None = None
     retries: int | None = None
     timeout: str | None = Field(None, description="How long one attempt may run, e.g. 90s, 30m, 2h, 1h30m.")
+    kubernetes: KubernetesOptions | None = None
     ui: UiPosition | None = None
 
     @field_validator("timeout", mode="before")

@@ -95,8 +95,8 @@ def _check_defaults(check: _Checker) -> None:
         return
     if defaults.image is not None and (not defaults.image.strip() or any(c.isspace() for c in defaults.image)):
         check.pipeline_error(f"defaults.image '{defaults.image}' is not a container image name", path=("spec", "defaults", "image"))
-    for problem in _resource_problems(defaults.resources):
-        check.pipeline_error(f"defaults.{problem}", path=("spec", "defaults", "resources"))
+    for field, problem in _resource_problems(defaults.resources):
+        check.pipeline_error(f"defaults.{problem}", path=("spec", "defaults", "resources", field))
 
 
 def _check_nodes(check: _Checker) -> None:
@@ -120,8 +120,8 @@ def _check_nodes(check: _Checker) -> None:
                              path=("type",))
         else:
             _check_params(check, node.id, node_type, node.params)
-        for problem in _resource_problems(node.resources):
-            check.node_error(node.id, problem, path=("resources",))
+        for field, problem in _resource_problems(node.resources):
+            check.node_error(node.id, problem, path=("resources", field))
         if node.retries is not None and not 0 <= node.retries <= MAX_RETRIES:
             check.node_error(node.id, f"retries must be between 0 and {MAX_RETRIES} (got {node.retries})", path=("retries",))
         if node.timeout is not None:
@@ -144,7 +144,8 @@ def _check_params(check: _Checker, node_id: str, node_type: type[NodeType], para
                              path=("params", error["loc"][0]) if error["loc"] else ("params",))
 
 
-def _resource_problems(resources: Resources | None) -> list[str]:
+def _resource_problems(resources: Resources | None) -> list[tuple[str, str]]:
+    """(field, problem) pairs, so each problem can point at its own line."""
     if resources is None:
         return []
     problems = []
@@ -154,11 +155,11 @@ def _resource_problems(resources: Resources | None) -> list[str]:
             continue
         amount = _quantity(value)
         if amount is None:
-            problems.append(f"resources.{field} '{value}' is not a Kubernetes quantity (e.g. {example})")
+            problems.append((field, f"resources.{field} '{value}' is not a Kubernetes quantity (e.g. {example})"))
         elif amount <= 0:
-            problems.append(f"resources.{field} must be more than 0 (got '{value}')")
+            problems.append((field, f"resources.{field} must be more than 0 (got '{value}')"))
     if resources.gpu is not None and not 0 <= resources.gpu <= 64:
-        problems.append(f"resources.gpu must be between 0 and 64 (got {resources.gpu})")
+        problems.append(("gpu", f"resources.gpu must be between 0 and 64 (got {resources.gpu})"))
     return problems
 
 

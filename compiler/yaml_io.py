@@ -190,12 +190,12 @@ def _location(loc: tuple[Any, ...], document: Any) -> tuple[str, str | None, str
         if loc[1] == "nodes":
             node_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
             where = f"node '{node_id}'" if node_id else f"node #{loc[2] + 1}"
-            return (f"{where}: {'field ' + repr(rest) if rest else 'the node'}", node_id, None)
+            return (f"{where}: {'field ' + repr(rest) if len(loc) > 3 else 'the node'}", node_id, None)
         label = f"{raw.get('from', '?')} -> {raw.get('to', '?')}" if isinstance(raw, dict) else None
         where = f"edge '{label}'" if label else f"edge #{loc[2] + 1}"
-        return (f"{where}: {'field ' + repr(rest) if rest else 'the edge'}", None, label)
+        return (f"{where}: {'field ' + repr(rest) if len(loc) > 3 else 'the edge'}", None, label)
     dotted = ".".join(str(part) for part in loc)
-    return (f"pipeline: field '{dotted}'" if dotted else "pipeline: the file", None, None)
+    return (f"pipeline: field '{dotted}'" if loc else "pipeline: the file", None, None)
 
 
 def _field_choices(loc: tuple[Any, ...]) -> list[str]:
@@ -274,7 +274,14 @@ class _CanonicalDumper(yaml.SafeDumper):
         return super().increase_indent(flow, False)
 
 
+# Line breaks other than "\n": PyYAML writes them raw in plain, quoted and block text, and reads them
+# back as a newline or a space; escaped in double quotes they survive.
+_OTHER_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    if any(mark in value for mark in _OTHER_BREAKS):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
     if "\n" in value:
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
     return dumper.represent_scalar("tag:yaml.org,2002:str", value)

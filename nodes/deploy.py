@@ -51,7 +51,7 @@ class EndpointDeploy(NodeType):
         model_uri = context.input_uris.get("model")
         preprocessor_uri = context.input_uris.get("preprocessor")
         if model_uri is None or ("preprocessor" in inputs and preprocessor_uri is None):
-            raise NodeInputError("the deploy node's inputs have no saved files to serve; run the pipeline from its start")
+            raise NodeInputError("the deploy node's inputs have no saved files to serve; rerun the pipeline")
         endpoint = context.endpoints.launch(params.name, model_uri, preprocessor_uri, params.port)
         context.log(f"endpoint {endpoint.name!r} is answering at {endpoint.url}")
         return {"endpoint": endpoint}

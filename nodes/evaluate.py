@@ -8,7 +8,7 @@ runs can use it without knowing about numpy.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
@@ -30,9 +30,8 @@ _INPUTS = (
 
 
 class EvaluateClassifierParams(NodeParams):
-    average: str = Field(
+    average: Literal["macro", "weighted", "micro"] = Field(
         "macro",
-        pattern="^(macro|weighted|micro)$",
         description="How to combine per-class precision, recall and F1: 'macro' (every class counts the same), "
         "'weighted' (by class size) or 'micro'.",
     )

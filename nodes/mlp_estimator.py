@@ -73,7 +73,9 @@ class NumpyMLPClassifier(_NumpyMLP):
 class NumpyMLPRegressor(_NumpyMLP):
     """A network that predicts a number; it was trained on the target standardised by ``y_mean`` / ``y_scale``."""
 
-    def __init__(self, weights: list[Any], biases: list[Any], x_mean: Any, x_scale: Any, y_mean: float, y_scale: float) -> None:
+    def __init__(
+        self, weights: list[Any], biases: list[Any], x_mean: Any, x_scale: Any, y_mean: float, y_scale: float
+    ) -> None:
         super().__init__(weights, biases, x_mean, x_scale)
         self.y_mean = float(y_mean)
         self.y_scale = float(y_scale)

@@ -113,7 +113,8 @@ def _fits(value: Any, kind: str, allow_missing: bool) -> bool:
     if kind == "number":
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if kind == "integer":
-        return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and value.is_integer())
+        whole_float = isinstance(value, float) and value.is_integer()
+        return (isinstance(value, int) and not isinstance(value, bool)) or whole_float
     if kind == "boolean":
         return isinstance(value, bool)
     if kind == "string":
@@ -122,7 +123,8 @@ def _fits(value: Any, kind: str, allow_missing: bool) -> bool:
 
 
 def _describe(kind: str) -> str:
-    return {"number": "a number", "integer": "a whole number", "boolean": "true or false", "string": "text"}.get(kind, kind)
+    words = {"number": "a number", "integer": "a whole number", "boolean": "true or false", "string": "text"}
+    return words.get(kind, kind)
 
 
 def _predictions(model: Model, preprocessor: Model | None, frame: "pd.DataFrame") -> dict[str, Any]:
@@ -189,9 +191,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m nodes.model_server", description="Serve a pipecanvas model over HTTP.")
+    parser = argparse.ArgumentParser(
+        prog="python -m nodes.model_server", description="Serve a pipecanvas model over HTTP."
+    )
     parser.add_argument("--model", required=True, help="URI of the saved model (.skops)")
-    parser.add_argument("--preprocessor", default=None, help="URI of the saved preprocessor, applied to each request first")
+    parser.add_argument("--preprocessor", default=None, help="URI of the saved preprocessor, applied first")
     parser.add_argument("--name", required=True, help="endpoint name, shown by /health")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
     parser.add_argument("--port", type=int, default=8080, help="port to listen on")

@@ -27,7 +27,7 @@ class SplitParams(NodeParams):
     stratify: bool = Field(
         True, description="Keep the class proportions the same in both parts (classification targets only)."
     )
-    seed: int = Field(42, ge=0, description="Random seed, so the same rows land in the same part every run.")
+    seed: int = Field(42, ge=0, le=2**32 - 1, description="Random seed, so the same rows land in the same part every run.")
 
 
 class Split(NodeType):

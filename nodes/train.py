@@ -39,7 +39,7 @@ class ClassifierParams(NodeParams):
     C: float = Field(1.0, gt=0, le=1e6, description="Inverse regularisation strength; smaller is simpler (logistic regression, svm).")
     n_neighbors: int = Field(5, ge=1, le=1000, description="How many neighbours vote (knn).")
     max_iter: int = Field(1000, ge=1, le=100000, description="Most optimisation steps (logistic regression, svm).")
-    seed: int = Field(42, ge=0, description="Random seed, for results that repeat exactly.")
+    seed: int = Field(42, ge=0, le=2**32 - 1, description="Random seed, for results that repeat exactly.")
 
 
 class TrainClassifier(NodeType):
@@ -83,7 +83,7 @@ class RegressorParams(NodeParams):
         None, ge=1, le=100, description="Deepest a tree may grow; empty means no limit (trees only)."
     )
     learning_rate: float = Field(0.1, gt=0, le=10, description="Step size of each boosting round (gradient boosting).")
-    seed: int = Field(42, ge=0, description="Random seed, for results that repeat exactly.")
+    seed: int = Field(42, ge=0, le=2**32 - 1, description="Random seed, for results that repeat exactly.")
 
 
 class TrainRegressor(NodeType):

@@ -37,7 +37,7 @@ class MLPParams(NodeParams):
     device: Literal["auto", "cuda", "cpu"] = Field(
         "auto", description="Where to train: 'auto' uses a GPU when one is present, otherwise the CPU."
     )
-    seed: int = Field(42, ge=0, description="Random seed, for results that repeat.")
+    seed: int = Field(42, ge=0, le=2**32 - 1, description="Random seed, for results that repeat.")
 
 
 class TrainMLP(NodeType):
@@ -69,7 +69,7 @@ class TrainMLP(NodeType):
             target=table.target,
             classes=classes,
             algorithm="mlp",
-            input_schema=infer_input_schema(features, features.columns),
+            input_schema=infer_input_schema(table.frame, features.columns),
         )
         return {"model": model}
 
@@ -102,7 +102,8 @@ def _training_data(table: Table) -> tuple["pd.DataFrame", "pd.Series"]:
     features = features.astype("float64")
     gaps = [str(c) for c in features.columns if features[c].isna().any()]
     if gaps:
-        raise NodeInputError(f"column(s) {', '.join(map(repr, gaps))} have missing values; add a 'Clean and encode' node first")
+        names = ", ".join(map(repr, gaps))
+        raise NodeInputError(f"column(s) {names} have missing values; add a 'Clean and encode' node first")
     if target.isna().any():
         raise NodeInputError(f"target column {table.target!r} has missing values; remove those rows first")
     return features, target
@@ -132,7 +133,9 @@ def _resolve_device(torch: Any, requested: str) -> str:
     return requested
 
 
-def _train(torch: Any, x: "np.ndarray", target: "pd.Series", task: str, params: MLPParams, device: str) -> tuple[Any, float]:
+def _train(
+    torch: Any, x: "np.ndarray", target: "pd.Series", task: str, params: MLPParams, device: str
+) -> tuple[Any, float]:
     """Fit the network on standardised inputs; return its numpy copy and the last epoch's mean loss."""
     import numpy as np
 

@@ -100,8 +100,8 @@ class Coordinator:
             if record.state in OK_STEP_STATES:
                 self.state[record.step_id] = record.state
                 continue
-            if record.state in (StepState.RUNNING, StepState.QUEUED) and record.pid:
-                _kill_orphan(record.pid)
+            if record.pid:  # a step of a lost run may still be running
+                _kill_orphan(record.pid, self.run_id, record.step_id)
             self.state[record.step_id] = StepState.PENDING
             if record.state != StepState.PENDING:
                 self.store.set_step(self.run_id, record.step_id, StepState.PENDING, detail="resumed",
@@ -127,6 +127,7 @@ class Coordinator:
                 [d for d in step.depends_on if self.state[d] == StepState.SUCCEEDED])
             self.retrying.discard(step.id)
             self.store.set_step(self.run_id, step.id, StepState.QUEUED, detail=reason, attempt=attempt,
+                                exit_code=None, signal=None, error=None, pid=None, finished_at=None,
                                 **({"reason": reason} if reason else {}))
             self.state[step.id] = StepState.QUEUED
             self.active[step.id] = _Attempt(key, time.monotonic())
@@ -237,10 +238,10 @@ def _pid() -> int:
     return os.getpid()
 
 
-def _kill_orphan(pid: int) -> None:
+def _kill_orphan(pid: int, run_id: str, step_id: str) -> None:
     """A step process left running by a run process that died: stop it before re-running its step.
 
-    Only a process that is still our entrypoint is killed; a reused pid is left alone.
+    Only a process that is still this step's entrypoint is killed; a reused pid is left alone.
     """
     import os
     import signal
@@ -250,7 +251,8 @@ def _kill_orphan(pid: int) -> None:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return
-    if b"runtime.entrypoint" not in cmdline:
+    argv = cmdline.split(b"\0")
+    if b"runtime.entrypoint" not in argv or step_id.encode() not in argv or run_id.encode() not in cmdline:
         return
     try:
         os.killpg(pid, signal.SIGKILL)

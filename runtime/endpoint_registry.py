@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import os
-
+from .processes import process_alive
 from .run_store import EndpointRecord, RunStore
 from .runs import RunError
 
 __all__ = ["refresh_endpoints", "undeploy"]
 
 
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-
-
 def refresh_endpoints(store: RunStore, include_stopped: bool = False) -> list[EndpointRecord]:
     """Endpoints, with local ones whose server process is gone marked stopped first."""
     for endpoint in store.endpoints():
-        if endpoint.backend == "local" and not _alive(endpoint.pid):
+        if endpoint.backend == "local" and not process_alive(endpoint.pid):
             store.mark_endpoint_stopped(endpoint.name)
     return store.endpoints(include_stopped=include_stopped)
 

@@ -2,8 +2,10 @@
 
 One file under ``$PIPECANVAS_HOME`` in WAL mode, so readers (the CLI, the
 studio) never block the writer. The run process is the only writer of a run's
-rows; the two exceptions are rows whose owner is gone: marking a dead run
-``lost`` and marking a stopped endpoint, which any reader may do.
+rows once it has started; before that, whoever starts it writes the run's
+first row (or, to resume it, puts it back in the queue) and the process id.
+The other exceptions are rows whose owner is gone: marking a dead run ``lost``
+and marking a stopped endpoint, which any reader may do.
 """
 
 from __future__ import annotations
@@ -237,6 +239,30 @@ class RunStore:
             db.execute(f"UPDATE runs SET {', '.join(sets)} WHERE id = ?", (*args, run_id))
             db.execute("INSERT INTO events (run_id, state, at, detail) VALUES (?, ?, ?, ?)", (run_id, state.value, now, error))
 
+    def requeue_run(self, run_id: str) -> bool:
+        """Put a finished run back in the queue for a resume; False when it is not finished (already resumed).
+
+        Waiters see it unfinished from now on, not its old ending; its old process id is forgotten.
+        """
+        now = time.time()
+        finished = tuple(state.value for state in FINISHED_RUN_STATES)
+        with self._write() as db:
+            changed = db.execute(
+                f"UPDATE runs SET state = ?, heartbeat_at = ?, finished_at = NULL, error = NULL, pid = NULL, host = NULL"
+                f" WHERE id = ? AND state IN ({', '.join('?' * len(finished))})",
+                (RunState.QUEUED.value, now, run_id, *finished),
+            ).rowcount
+            if changed:
+                db.execute("INSERT INTO events (run_id, state, at, detail) VALUES (?, ?, ?, ?)",
+                           (run_id, RunState.QUEUED.value, now, "resumed"))
+        return bool(changed)
+
+    def set_run_pid(self, run_id: str, pid: int) -> None:
+        """Record the process just started for a queued run, so readers can tell at once whether it is alive."""
+        with self._write() as db:
+            db.execute("UPDATE runs SET pid = ?, host = ? WHERE id = ? AND pid IS NULL",
+                       (pid, os.uname().nodename, run_id))
+
     def heartbeat(self, run_id: str) -> None:
         with self._write() as db:
             db.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (time.time(), run_id))
@@ -371,6 +397,16 @@ class RunStore:
                 return
             db.execute("UPDATE runs SET state = ?, finished_at = ?, error = ? WHERE id = ?",
                        (RunState.LOST.value, now, reason, run_id))
+            unfinished = db.execute(
+                "SELECT step_id, state, attempt FROM steps WHERE run_id = ? AND state IN (?, ?, ?) ORDER BY position",
+                (run_id, StepState.QUEUED.value, StepState.RUNNING.value, StepState.RETRYING.value),
+            ).fetchall()
+            for step in unfinished:
+                error = f"the run process stopped while this step was {step['state']}"
+                db.execute("UPDATE steps SET state = ?, error = ?, finished_at = ? WHERE run_id = ? AND step_id = ?",
+                           (StepState.FAILED.value, error, now, run_id, step["step_id"]))
+                db.execute("INSERT INTO events (run_id, step_id, state, attempt, at, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                           (run_id, step["step_id"], StepState.FAILED.value, step["attempt"], now, error))
             db.execute("INSERT INTO events (run_id, state, at, detail) VALUES (?, ?, ?, ?)",
                        (run_id, RunState.LOST.value, now, reason))
 

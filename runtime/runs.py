@@ -24,13 +24,14 @@ from nodes.catalog import Catalog, default_catalog
 from nodes.errors import PipecanvasError
 
 from .home import pipecanvas_home, run_dir, step_log_path
+from .processes import process_alive
 from .run_store import NewStep, RunRecord, RunStore, open_store
 from .states import FINISHED_RUN_STATES, RunState
 
 __all__ = ["RunError", "BACKENDS", "start_run", "resume_run", "cancel_run", "find_run", "reap_lost", "wait_for_run"]
 
 BACKENDS = ("local",)
-_STALE_SECONDS = 15.0
+_STALE_SECONDS = 60.0
 
 
 class RunError(PipecanvasError):
@@ -59,7 +60,7 @@ def start_run(
     options = {"max_parallel": max_parallel or os.cpu_count() or 1, "use_cache": use_cache}
     store.create_run(run_id, plan.pipeline, dump_pipeline(pipeline), plan_yaml, backend, _new_steps(plan, run_id, home),
                      options)
-    _spawn(run_id, home)
+    store.set_run_pid(run_id, _spawn(run_id, home))
     return run_id
 
 
@@ -102,7 +103,9 @@ def resume_run(run_id: str, *, store: RunStore | None = None, home: Path | None 
         raise RunError(f"run {run.id} is still {run.state}; cancel it first or wait for it to end")
     if run.state == RunState.SUCCEEDED:
         raise RunError(f"run {run.id} already succeeded; there is nothing to resume")
-    _spawn(run.id, home, resume=True)
+    if not store.requeue_run(run.id):
+        raise RunError(f"run {run.id} is being resumed already")
+    store.set_run_pid(run.id, _spawn(run.id, home, resume=True))
     return run.id
 
 
@@ -110,27 +113,23 @@ def cancel_run(run_id: str, *, store: RunStore | None = None) -> RunRecord:
     """Ask a run's process to stop its steps and mark itself cancelled."""
     store = store or open_store()
     reap_lost(store)
-    run = find_run(store, run_id)
+    run = _started(store, find_run(store, run_id))
     if run.finished:
         raise RunError(f"run {run.id} already ended ({run.state})")
-    if run.pid is None or not _alive(run.pid):
+    if run.pid is None or not process_alive(run.pid):
         store.mark_lost(run.id, "its process was gone when asked to cancel")
         return store.get_run(run.id)
     os.kill(run.pid, signal.SIGTERM)
     return run
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (exited, not yet reaped by its parent) counts as gone
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except (OSError, IndexError):
-        return True
+def _started(store: RunStore, run: RunRecord) -> RunRecord:
+    """A run process takes SIGTERM as "cancel" once it has marked its run running; until then, wait for it."""
+    deadline = time.monotonic() + 30
+    while run.state == RunState.QUEUED and process_alive(run.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+        run = store.get_run(run.id)
+    return run
 
 
 def reap_lost(store: RunStore, stale_seconds: float = _STALE_SECONDS) -> list[str]:
@@ -141,9 +140,11 @@ def reap_lost(store: RunStore, stale_seconds: float = _STALE_SECONDS) -> list[st
     for run in store.list_runs(limit=200):
         if run.state in FINISHED_RUN_STATES:
             continue
-        beat = run.heartbeat_at or run.created_at
-        dead = run.pid is not None and run.host == this_host and not _alive(run.pid)
-        if dead or now - beat > stale_seconds:
+        if run.pid is not None and run.host == this_host:
+            dead = not process_alive(run.pid)  # authoritative here: a busy run may miss heartbeats
+        else:
+            dead = now - (run.heartbeat_at or run.created_at) > stale_seconds
+        if dead:
             store.mark_lost(run.id, "the run process stopped without finishing (killed or crashed)")
             lost.append(run.id)
     return lost

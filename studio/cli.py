@@ -96,13 +96,30 @@ def validate_command(file: Path = typer.Argument(..., help="Pipeline YAML file."
 @app.command("compile")
 def compile_command(
     file: Path = typer.Argument(..., help="Pipeline YAML file."),
-    target: str = typer.Option("plan", "--target", "-t", help="What to produce: 'plan'."),
+    target: str = typer.Option("plan", "--target", "-t", help="What to produce: 'plan' or 'kubernetes'."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Where to write it (default: print)."),
     artifact_root: Optional[str] = typer.Option(None, "--artifact-root", help="Where step outputs will be written (path or URI)."),
+    namespace: str = typer.Option("pipecanvas", "--namespace", help="kubernetes: namespace of every object."),
+    pvc: Optional[str] = typer.Option(None, "--pvc", help="kubernetes: ReadWriteMany claim for artifacts (default pipecanvas-artifacts)."),
+    mount_path: str = typer.Option("/pipecanvas", "--mount-path", help="kubernetes: where the claim is mounted in every pod."),
+    bucket: Optional[str] = typer.Option(None, "--bucket", help="kubernetes: object-store root for artifacts instead, e.g. s3://team/ml."),
+    bucket_secret: Optional[str] = typer.Option(None, "--bucket-secret", help="kubernetes: Secret (by name) with the bucket's credentials."),
+    run_id: Optional[str] = typer.Option(None, "--run-id", help="kubernetes: run id (default: from the pipeline's digest)."),
+    image_registry: Optional[str] = typer.Option(None, "--image-registry", help="kubernetes: registry for images named without one."),
+    plan_configmap: bool = typer.Option(False, "--plan-configmap", help="kubernetes: ship the plan in a ConfigMap."),
 ) -> None:
-    """Compile a pipeline into an execution plan (YAML)."""
+    """Compile a pipeline into an execution plan, or into Kubernetes manifests (YAML).
+
+    With ``--target kubernetes``, OUT ending in .yaml/.yml is one multi-document
+    file; any other OUT is a folder with one file per object.
+    """
+    if target == "kubernetes":
+        settings = dict(namespace=namespace, pvc=pvc, mount_path=mount_path, bucket=bucket, bucket_secret=bucket_secret,
+                        run_id=run_id, image_registry=image_registry, plan_configmap=plan_configmap)
+        _compile_kubernetes(file, output, artifact_root, settings)
+        return
     if target != "plan":
-        _say(err, f"error: unknown target '{target}'; available: plan")
+        _say(err, f"error: unknown target '{target}'; available: plan, kubernetes")
         raise typer.Exit(EXIT_INVALID)
     with _about(file):
         loaded = read_pipeline_file(file)
@@ -116,6 +133,42 @@ def compile_command(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, encoding="utf-8")
     _say(out, f"wrote {output} ({len(plan.steps)} steps)")
+
+
+def _compile_kubernetes(file: Path, output: Optional[Path], artifact_root: Optional[str], settings: dict) -> None:
+    """``compile --target kubernetes``: the plan for the cluster's storage, then its manifests."""
+    from pydantic import ValidationError
+
+    from compiler.emitters import KubernetesEmitOptions, compile_for_kubernetes, dump_manifests, emit_kubernetes
+    from compiler.yaml_io import dump_yaml
+
+    try:
+        options = KubernetesEmitOptions(**{key: value for key, value in settings.items() if value is not None})
+    except ValidationError as exc:
+        for error in exc.errors():
+            _say(err, f"error: {error['msg'].removeprefix('Value error, ')}")
+        raise typer.Exit(EXIT_INVALID) from None
+    with _about(file):
+        loaded = read_pipeline_file(file)
+        if artifact_root is None:
+            plan, options = compile_for_kubernetes(loaded.pipeline, default_catalog(), options, loaded.source_map)
+        else:
+            plan = compile_plan(loaded.pipeline, default_catalog(), artifact_root, loaded.source_map)
+    for warning in plan.warnings:
+        _say(err, f"{file}: warning: {warning}", "yellow")
+    documents = emit_kubernetes(plan, options)
+    if output is None:
+        sys.stdout.write(dump_manifests(documents))
+    elif output.suffix in (".yaml", ".yml"):
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(dump_manifests(documents), encoding="utf-8")
+    else:
+        output.mkdir(parents=True, exist_ok=True)
+        for index, document in enumerate(documents, start=1):
+            name = f"{index:02d}-{document['kind'].lower()}-{document['metadata']['name']}.yaml"
+            (output / name).write_text(dump_yaml(document), encoding="utf-8")
+    if output is not None:
+        _say(out, f"wrote {output} ({len(documents)} objects for {len(plan.steps)} steps, namespace {options.namespace})")
 
 
 def _log_file() -> Path:

@@ -100,7 +100,6 @@ def resume_command(
     if detach:
         out.print(f"resumed run {run_id}")
         return
-    time.sleep(0.3)  # let the run process mark itself running
     raise typer.Exit(_watch(store, run_id, as_json))
 
 

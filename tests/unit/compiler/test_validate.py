@@ -82,7 +82,7 @@ def test_good_pipeline_names_pass(name: str, pipeline_doc, make_node, validate_d
 def test_a_pipeline_without_nodes_says_so(pipeline_doc, validate_doc) -> None:
     diagnostics = validate_doc(pipeline_doc([]))
     assert errors(diagnostics) == ["pipeline: has no nodes yet; add one from the palette"]
-    assert diagnostics[0].line == 5
+    assert diagnostics[0].line == 6  # where spec's contents start
 
 
 # ---- node rules ---------------------------------------------------------------------------------
@@ -104,7 +104,7 @@ def test_a_duplicate_id_names_the_first_node(pipeline_doc, make_node, validate_d
     diagnostics = validate_doc(pipeline_doc(nodes, [("load.table", "split.table")]))
     duplicate = find(diagnostics, "node 'load': id is already used by node #1; ids must be unique")
     assert errors(diagnostics) == [duplicate.message]
-    assert (duplicate.node, duplicate.line) == ("load", 12)
+    assert (duplicate.node, duplicate.line) == ("load", 11)
 
 
 @pytest.mark.parametrize("node_id", ["Load", "1load", "load-", "load_data", "lo.ad", "x" * 41, "-load", ""])
@@ -180,7 +180,7 @@ def test_a_table_cannot_feed_a_model_input(make_node, pipeline_doc, validate_doc
     diagnostics = validate_doc(pipeline_doc(nodes, edges))
     mismatch = find(diagnostics, "edge 'load.table -> evaluate.model': a table cannot feed a model input")
     assert errors(diagnostics) == [mismatch.message]
-    assert (mismatch.edge, mismatch.node, mismatch.line) == ("load.table -> evaluate.model", "evaluate", 13)
+    assert (mismatch.edge, mismatch.node, mismatch.line) == ("load.table -> evaluate.model", "evaluate", 16)
 
 
 def test_an_input_fed_by_several_edges(make_node, pipeline_doc, validate_doc) -> None:
@@ -297,8 +297,8 @@ def test_every_param_error_on_a_node_is_reported(make_node, pipeline_doc, valida
 
 
 def test_params_of_an_unknown_type_are_not_checked(make_node, pipeline_doc, validate_doc) -> None:
-    found = errors(validate_doc(pipeline_doc([make_node("x", "train.magic", params={"anything": 1})])))
-    assert found == ["node 'x': unknown node type 'train.magic'"]
+    found = errors(validate_doc(pipeline_doc([make_node("x", "quantum.teleport", params={"anything": 1})])))
+    assert found == ["node 'x': unknown node type 'quantum.teleport'"]
 
 
 # ---- resources, retries, timeout ----------------------------------------------------------------
@@ -322,7 +322,13 @@ def test_params_of_an_unknown_type_are_not_checked(make_node, pipeline_doc, vali
 def test_resources_must_be_kubernetes_quantities(resources, message, make_node, pipeline_doc, validate_doc) -> None:
     diagnostics = validate_doc(pipeline_doc([make_node("load", "data.sample", resources=resources)]))
     assert errors(diagnostics) == [f"node 'load': {message}"]
-    assert (diagnostics[0].node, diagnostics[0].line) == ("load", 9)
+    assert (diagnostics[0].node, diagnostics[0].line) == ("load", 10)  # the line of the bad value
+
+
+def test_each_resource_problem_points_at_its_own_line(make_node, pipeline_doc, validate_doc) -> None:
+    resources = {"cpu": "lots", "memory": "0", "gpu": 99}
+    diagnostics = validate_doc(pipeline_doc([make_node("load", "data.sample", resources=resources)]))
+    assert [d.line for d in diagnostics] == [10, 11, 12]
 
 
 @pytest.mark.parametrize("resources", [{"cpu": "500m", "memory": "512Mi"}, {"cpu": "0.5", "memory": "1e9"}, {"cpu": 2, "gpu": 0}, {"memory": "1.5Gi", "gpu": 64}])
@@ -339,7 +345,7 @@ def test_pipeline_defaults_are_checked_too(make_node, pipeline_doc, validate_doc
         "pipeline: defaults.resources.memory must be more than 0 (got '0Gi')",
         "pipeline: defaults.resources.gpu must be between 0 and 64 (got 100)",
     ]
-    assert all(d.line is not None for d in diagnostics)
+    assert [d.line for d in diagnostics] == [7, 9, 10, 11]
 
 
 @pytest.mark.parametrize("retries", [-1, 21, 1000])
@@ -420,17 +426,17 @@ def test_diagnostics_know_their_node_edge_param_and_line(iris_doc, validate_doc)
     diagnostics = validate_doc(document)
     param = find(diagnostics, "node 'train': param 'n_estimators' must be ≥ 1 (got 0)")
     assert (param.severity, param.node, param.param, param.edge) == ("error", "train", "n_estimators", None)
-    assert param.line == 19
+    assert param.line == 22
     edge = find(diagnostics, "edge 'train.model -> evaluate.test': a model cannot feed a table input")
-    assert (edge.edge, edge.node, edge.param, edge.line) == ("train.model -> evaluate.test", "evaluate", None, 42)
+    assert (edge.edge, edge.node, edge.param, edge.line) == ("train.model -> evaluate.test", "evaluate", None, 38)
     assert edge.to_json() == {
         "severity": "error",
         "message": edge.message,
         "edge": "train.model -> evaluate.test",
         "node": "evaluate",
-        "line": 42,
+        "line": 38,
     }
-    assert edge.format("p.yaml") == f"p.yaml:42: error: {edge.message}"
+    assert edge.format("p.yaml") == f"p.yaml:38: error: {edge.message}"
 
 
 def test_an_unparsed_pipeline_is_checked_the_same_way(catalog) -> None:

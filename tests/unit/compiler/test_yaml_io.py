@@ -398,6 +398,17 @@ def test_every_structural_problem_is_reported_at_once() -> None:
     assert [d.line for d in excinfo.value.diagnostics] == [7, 8, 9, 11, 10, 13, 14]
 
 
+def test_keys_that_are_not_text_or_are_empty_are_unknown_settings() -> None:
+    text = HEADER + '  5: five\n  "": nothing\nspec:\n  edges:\n    - {from: a.table, to: b.table, "": x}\n'
+    with pytest.raises(SpecError) as excinfo:
+        parse_pipeline(text)
+    assert [(d.message, d.line) for d in excinfo.value.diagnostics] == [
+        ("pipeline: field 'metadata.5' is not a known setting (a key must be text, got 5)", 4),
+        ("pipeline: field 'metadata.' is not a known setting", 6),
+        ("edge 'a.table -> b.table': field '' is not a known setting", 9),
+    ]
+
+
 # ---- reading from disk --------------------------------------------------------------------------
 
 

@@ -64,7 +64,8 @@ def _iris_model() -> Model:
 
 def _skops_model_file(tmp_path: Path, estimator: object) -> str:
     path = tmp_path / "model.skops"
-    path.write_bytes(skops.io.dumps({"estimator": estimator, "meta": {"task": "classification", "feature_columns": ["a"]}}))
+    meta = {"task": "classification", "feature_columns": ["a"]}
+    path.write_bytes(skops.io.dumps({"estimator": estimator, "meta": meta}))
     return str(path)
 
 
@@ -109,9 +110,12 @@ def test_model_round_trip_predicts_the_same(location):
 
 def test_preprocessor_round_trip_transforms_the_same(location):
     frame = pd.DataFrame({"colour": ["red", "blue", "red", "green"], "size": [1.0, 3.0, 2.0, 5.0]})
-    recipe = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), ["colour"]), ("num", StandardScaler(), ["size"])])
+    recipe = ColumnTransformer(
+        [("cat", OneHotEncoder(handle_unknown="ignore"), ["colour"]), ("num", StandardScaler(), ["size"])]
+    )
     recipe.fit(frame)
-    model = Model(recipe, task="transform", feature_columns=["colour", "size"], input_schema={"colour": "string", "size": "number"})
+    schema = {"colour": "string", "size": "number"}
+    model = Model(recipe, task="transform", feature_columns=["colour", "size"], input_schema=schema)
     uri = f"{location}/preprocessor.skops"
     write_artifact(ArtifactKind.MODEL, model, uri)
     loaded = read_artifact(ArtifactKind.MODEL, uri)

@@ -1,0 +1,1 @@
+"""Files shipped with pipecanvas: sample data (data/), the built canvas bundle (canvas/)."""

@@ -1,0 +1,170 @@
+"""The canvas element: our Streamlit components v2 component, and what it returns.
+
+Python sends ``{catalog, graph, graph_revision, status, selected}`` on every
+run. The canvas re-seeds its nodes and edges only when ``graph_revision``
+changes, so bump it when Python itself changes the structure (a file opened,
+an example loaded, an edit refused) and keep it when applying the canvas's own
+edit. Status and validation problems can change on every run: they only
+repaint badges and never move, re-lay out or re-fit anything.
+
+The canvas answers with the graph after each user edit (a state value stamped
+with the revision it was made on), the clicked node id and other events
+(trigger values, present only on the run right after they happen).
+
+The bundle is ``assets/canvas/index.js`` and ``index.css`` (``make canvas``),
+passed inline: components v2 loads files by path only for installed packages
+that declare an ``asset_dir`` in their pyproject manifest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+__all__ = ["BUNDLE_DIR", "COMPONENT_NAME", "CanvasResult", "canvas", "pending_graph", "read_result", "slim_catalog"]
+
+COMPONENT_NAME = "pipecanvas.canvas"
+BUNDLE_DIR = Path(__file__).resolve().parents[2] / "assets" / "canvas"
+DEFAULT_HEIGHT = 640
+
+#: Catalog fields the canvas draws; the params schema stays in Python.
+_CATALOG_FIELDS = ("type", "title", "description", "category", "icon", "inputs", "outputs", "resources")
+
+
+@dataclass(frozen=True)
+class CanvasResult:
+    """What the user did on the canvas since the last run.
+
+    ``graph`` is the graph after the user's latest edit, or None when there is
+    none Python has not seen (or it was made on an older ``graph_revision``);
+    ``selected`` the node id just clicked; ``event`` anything else, e.g.
+    ``{"type": "connection_refused", "message": ...}`` or
+    ``{"type": "selection_cleared"}``.
+    """
+
+    graph: dict[str, Any] | None = None
+    selected: str | None = None
+    event: dict[str, Any] | None = None
+
+
+def canvas(
+    catalog: list[dict[str, Any]],
+    graph: dict[str, Any],
+    graph_revision: int,
+    status: dict[str, Any] | None,
+    selected: str | None,
+    key: str,
+    *,
+    height: int = DEFAULT_HEIGHT,
+) -> CanvasResult:
+    """Draw the pipeline canvas and return the user's edits, clicks and events.
+
+    ``catalog`` is ``Catalog.describe()``; ``graph`` comes from
+    ``pipeline_to_graph``; ``status`` maps node ids to
+    ``{"state", "elapsed", "attempt"}``; ``selected`` is the node Python
+    wants selected (applied when it changes).
+    """
+    mount = _component(*_bundle_stamp())
+    data = {
+        "catalog": slim_catalog(catalog),
+        "graph": graph,
+        "graph_revision": graph_revision,
+        "status": status or {},
+        "selected": selected,
+        "height": height,
+    }
+    raw = mount(
+        key=key,
+        data=data,
+        on_graph_change=_ignore,
+        on_selected_change=_ignore,
+        on_event_change=_ignore,
+    )
+    result, stamp = read_result(raw, graph_revision, st.session_state.get(_seen_key(key)))
+    if stamp is not None:
+        st.session_state[_seen_key(key)] = stamp
+    return result
+
+
+def pending_graph(key: str, graph_revision: int) -> dict[str, Any] | None:
+    """The canvas edit waiting for this run, read before the canvas is drawn.
+
+    Apply it first and the canvas is drawn from the updated pipeline in the
+    same run (its badges then match the edit without another rerun);
+    ``canvas()`` will not report the same edit again.
+    """
+    raw = st.session_state.get(key)
+    if not isinstance(raw, Mapping):
+        return None
+    result, stamp = read_result(raw, graph_revision, st.session_state.get(_seen_key(key)))
+    if stamp is not None:
+        st.session_state[_seen_key(key)] = stamp
+    return result.graph
+
+
+def read_result(raw: Mapping[str, Any], graph_revision: int, seen_stamp: str | None) -> tuple[CanvasResult, str | None]:
+    """Interpret the component's raw state: returns the result and the graph stamp to mark as seen.
+
+    A graph is new when its stamp differs from the last one seen; it is
+    returned only when it was made on the current ``graph_revision`` (an edit
+    made on a view Python has since replaced is dropped).
+    """
+    sent = raw.get("graph")
+    graph = None
+    stamp = None
+    if isinstance(sent, Mapping) and isinstance(sent.get("stamp"), str) and sent["stamp"] != seen_stamp:
+        stamp = sent["stamp"]
+        if sent.get("base_revision") == graph_revision:
+            graph = {"nodes": list(sent.get("nodes") or []), "edges": list(sent.get("edges") or [])}
+    chosen = raw.get("selected")
+    event = raw.get("event")
+    return (
+        CanvasResult(
+            graph=graph,
+            selected=chosen if isinstance(chosen, str) and chosen else None,
+            event=dict(event) if isinstance(event, Mapping) else None,
+        ),
+        stamp,
+    )
+
+
+def slim_catalog(catalog: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The catalog entries without what the canvas does not draw (params schemas, images)."""
+    return [{field: entry[field] for field in _CATALOG_FIELDS if field in entry} for entry in catalog]
+
+
+def _seen_key(key: str) -> str:
+    return f"_pipecanvas_seen_{key}"
+
+
+def _ignore() -> None:
+    """Registering a callback is what makes Streamlit return a state or trigger key."""
+
+
+def _bundle_stamp() -> tuple[int, int]:
+    try:
+        return (BUNDLE_DIR / "index.js").stat().st_mtime_ns, (BUNDLE_DIR / "index.css").stat().st_mtime_ns
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"the canvas bundle is missing from {BUNDLE_DIR}; build it with `make canvas` (needs Node.js)"
+        ) from None
+
+
+@lru_cache(maxsize=1)
+def _component(js_mtime: int, css_mtime: int) -> Callable[..., Any]:
+    """Register the component once per bundle build (a rebuild is picked up without a restart)."""
+    del js_mtime, css_mtime  # cache keys only
+    js = (BUNDLE_DIR / "index.js").read_text(encoding="utf-8")
+    css = (BUNDLE_DIR / "index.css").read_text(encoding="utf-8")
+    # A leading comment line makes Streamlit treat the strings as inline code:
+    # a one-line string with a "/" in it would be taken for an asset path.
+    return st.components.v2.component(
+        COMPONENT_NAME,
+        js="// pipecanvas canvas\n" + js,
+        css="/* pipecanvas canvas */\n" + css,
+    )

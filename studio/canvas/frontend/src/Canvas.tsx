@@ -1,0 +1,641 @@
+// The canvas: React Flow plus the palette, toolbar, context menu and toast.
+//
+// Python owns the pipeline. Nodes and edges live in this component's state and
+// are re-seeded from `data.graph` only when `data.graph_revision` changes;
+// status, errors and other decorations reach the cards through context, so a
+// status push never moves, re-lays out or re-fits anything. The graph goes
+// back to Python (setStateValue "graph") only after a user edit.
+import {
+  Background,
+  BackgroundVariant,
+  Controls,
+  MiniMap,
+  Panel,
+  ReactFlow,
+  applyEdgeChanges,
+  applyNodeChanges,
+  useReactFlow,
+  type Connection,
+  type Edge,
+  type EdgeChange,
+  type FinalConnectionState,
+  type NodeChange,
+} from "@xyflow/react";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type MutableRefObject } from "react";
+
+import { CanvasContext, type CanvasContextValue, type HandleRef } from "./context";
+import {
+  flowToWire,
+  freshId,
+  handleId,
+  indexCatalog,
+  portOfHandle,
+  refusal,
+  splitRef,
+  toFlowEdge,
+  wireToFlow,
+  type Catalog,
+  type Direction,
+} from "./graph";
+import { History, sameGraph } from "./history";
+import { Glyphs } from "./icons";
+import { layeredLayout } from "./layout";
+import { NodeCard } from "./NodeCard";
+import { DRAG_MIME, Palette } from "./Palette";
+import type { CanvasData, CanvasEvent, PipeEdge, PipeNode, WireGraph, WireNode } from "./types";
+
+export interface StreamlitApi {
+  setStateValue: (name: "graph", value: unknown) => void;
+  setTriggerValue: (name: "selected" | "event", value: unknown) => void;
+}
+
+interface Menu {
+  x: number;
+  y: number;
+  target: "node" | "edge" | "pane";
+  id?: string;
+}
+
+const NODE_TYPES = { pipe: NodeCard };
+const FIT = { padding: 0.2, maxZoom: 1.1 };
+const FIT_ANIMATED = { padding: 0.2, maxZoom: 1.1, duration: 250 };
+const MULTI_KEYS = ["Shift", "Meta", "Control"];
+const CATEGORY_COLORS: Record<string, string> = {
+  data: "#0ea5e9",
+  prepare: "#14b8a6",
+  train: "#6366f1",
+  evaluate: "#f59e0b",
+  deploy: "#f43f5e",
+};
+
+/** The clipboard is shared by every canvas on the page and survives reruns. */
+let clipboard: WireGraph | null = null;
+
+function subgraph(nodes: PipeNode[], edges: PipeEdge[], ids: Set<string>, decorations: Map<string, WireNode>): WireGraph {
+  const picked = nodes.filter((n) => ids.has(n.id));
+  const inner = edges.filter((e) => ids.has(e.source) && ids.has(e.target));
+  return withConfig(flowToWire(picked, inner), decorations);
+}
+
+/** Python's latest settings for each node ride along, so undo and paste can restore them. */
+function withConfig(graph: WireGraph, decorations: Map<string, WireNode>): WireGraph {
+  return {
+    ...graph,
+    nodes: graph.nodes.map((n) => {
+      const config = decorations.get(n.id)?.config;
+      return config ? { ...n, config } : n;
+    }),
+  };
+}
+
+function keepSelection(next: PipeNode[], previous: PipeNode[]): PipeNode[] {
+  const selected = new Set(previous.filter((n) => n.selected).map((n) => n.id));
+  return selected.size ? next.map((n) => (selected.has(n.id) ? { ...n, selected: true } : n)) : next;
+}
+
+function isTyping(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  return !!el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.isContentEditable);
+}
+
+export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefObject<StreamlitApi>; dark: boolean }) {
+  const rf = useReactFlow<PipeNode, PipeEdge>();
+  const catalogKey = useMemo(() => JSON.stringify(data.catalog), [data.catalog]);
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const catalog: Catalog = useMemo(() => indexCatalog(data.catalog), [catalogKey]);
+  const decorations = useMemo(() => new Map((data.graph?.nodes ?? []).map((n) => [n.id, n])), [data.graph]);
+
+  const [seed] = useState(() => wireToFlow(data.graph ?? { nodes: [], edges: [] }, catalog));
+  const [nodes, setNodes] = useState<PipeNode[]>(() =>
+    seed.nodes.map((n) => (n.id === data.selected ? { ...n, selected: true } : n)),
+  );
+  const [edges, setEdges] = useState<PipeEdge[]>(seed.edges);
+  const [menu, setMenu] = useState<Menu | null>(null);
+  const [toast, setToast] = useState<{ message: string; key: number } | null>(null);
+  const [, setHistoryTick] = useState(0);
+
+  const nodesRef = useRef(nodes);
+  const edgesRef = useRef(edges);
+  const catalogRef = useRef(catalog);
+  const decorationsRef = useRef(decorations);
+  nodesRef.current = nodes;
+  edgesRef.current = edges;
+  catalogRef.current = catalog;
+  decorationsRef.current = decorations;
+
+  const revision = useRef(data.graph_revision);
+  const history = useRef<History | null>(null);
+  if (history.current === null) history.current = new History(withConfig(flowToWire(seed.nodes, seed.edges), decorations));
+  const mountId = useRef(Math.random().toString(36).slice(2, 10));
+  const sequence = useRef(0);
+  const pasteCount = useRef(0);
+  const wrapper = useRef<HTMLDivElement>(null);
+
+  const replace = useCallback((nextNodes: PipeNode[], nextEdges: PipeEdge[]) => {
+    nodesRef.current = nextNodes;
+    edgesRef.current = nextEdges;
+    setNodes(nextNodes);
+    setEdges(nextEdges);
+  }, []);
+
+  const send = useCallback((graph: WireGraph) => {
+    sequence.current += 1;
+    api.current.setStateValue("graph", {
+      ...graph,
+      base_revision: revision.current,
+      stamp: `${mountId.current}-${sequence.current}`,
+    });
+  }, [api]);
+
+  const emit = useCallback((event: CanvasEvent) => api.current.setTriggerValue("event", event), [api]);
+
+  /** Record a user edit: one undo step, and the new graph to Python. */
+  const commit = useCallback((nextNodes: PipeNode[], nextEdges: PipeEdge[]) => {
+    const graph = withConfig(flowToWire(nextNodes, nextEdges), decorationsRef.current);
+    const log = history.current as History;
+    if (sameGraph(graph, log.current)) return;
+    log.commit(graph);
+    setHistoryTick((t) => t + 1);
+    send(graph);
+  }, [send]);
+
+  const restore = useCallback((graph: WireGraph | null) => {
+    if (!graph) return;
+    const next = wireToFlow(graph, catalogRef.current);
+    replace(keepSelection(next.nodes, nodesRef.current), next.edges);
+    setHistoryTick((t) => t + 1);
+    send(graph);
+  }, [replace, send]);
+
+  // Python replaced the graph (opened a file, rejected an edit...): re-seed, never on status pushes.
+  useLayoutEffect(() => {
+    if (data.graph_revision === revision.current) return;
+    revision.current = data.graph_revision;
+    const next = wireToFlow(data.graph ?? { nodes: [], edges: [] }, catalogRef.current);
+    const before = new Set(nodesRef.current.map((n) => n.id));
+    replace(keepSelection(next.nodes, nodesRef.current), next.edges);
+    (history.current as History).rebase(withConfig(flowToWire(next.nodes, next.edges), decorationsRef.current));
+    setHistoryTick((t) => t + 1);
+    if (next.nodes.length > 0 && !next.nodes.some((n) => before.has(n.id))) void rf.fitView(FIT);
+  }, [data.graph_revision, data.graph, replace, rf]);
+
+  // Python selected a node (e.g. from the problems list): reflect it, once per change.
+  const selectedProp = useRef(data.selected);
+  useEffect(() => {
+    if (data.selected === selectedProp.current) return;
+    selectedProp.current = data.selected;
+    // Already selected (the user's own click, maybe part of a multi-selection): leave it be.
+    if (!data.selected || nodesRef.current.some((n) => n.id === data.selected && n.selected)) return;
+    replace(nodesRef.current.map((n) => ({ ...n, selected: n.id === data.selected })), edgesRef.current);
+  }, [data.selected, replace]);
+
+  // Read-only hooks for browser tests: the viewport and node positions.
+  useEffect(() => {
+    const helpers = {
+      getViewport: () => ({ ...rf.getViewport() }),
+      getNodes: () =>
+        rf.getNodes().map((n) => ({ id: n.id, type: n.data.type, position: { ...n.position }, selected: !!n.selected })),
+      getEdges: () => flowToWire([], rf.getEdges()).edges,
+    };
+    (window as unknown as { __pipecanvas?: typeof helpers }).__pipecanvas = helpers;
+  }, [rf]);
+
+  useEffect(() => {
+    if (!toast) return undefined;
+    const timer = window.setTimeout(() => setToast(null), 3500);
+    return () => window.clearTimeout(timer);
+  }, [toast]);
+
+  const refuse = useCallback((message: string) => {
+    setToast({ message: `Cannot connect: ${message}`, key: Date.now() });
+    emit({ type: "connection_refused", message });
+  }, [emit]);
+
+  // ---- React Flow callbacks --------------------------------------------------
+
+  const onNodesChange = useCallback((changes: NodeChange<PipeNode>[]) => {
+    setNodes((current) => {
+      const next = applyNodeChanges(changes, current);
+      nodesRef.current = next;
+      return next;
+    });
+  }, []);
+
+  const onEdgesChange = useCallback((changes: EdgeChange<PipeEdge>[]) => {
+    setEdges((current) => {
+      const next = applyEdgeChanges(changes, current);
+      edgesRef.current = next;
+      return next;
+    });
+  }, []);
+
+  const onNodeDragStop = useCallback((_: unknown, __: PipeNode, dragged: PipeNode[]) => {
+    const moved = new Map(dragged.map((n) => [n.id, n.position]));
+    const next = nodesRef.current.map((n) => (moved.has(n.id) ? { ...n, position: moved.get(n.id)! } : n));
+    commit(next, edgesRef.current);
+  }, [commit]);
+
+  const isValidConnection = useCallback(
+    (c: Connection | Edge) => refusal(c as Connection, nodesRef.current, edgesRef.current, catalogRef.current) === null,
+    [],
+  );
+
+  const onConnect = useCallback((c: Connection) => {
+    const reason = refusal(c, nodesRef.current, edgesRef.current, catalogRef.current);
+    if (reason) return refuse(reason);
+    const edge = toFlowEdge(
+      `${c.source}.${portOfHandle(c.sourceHandle)}`,
+      `${c.target}.${portOfHandle(c.targetHandle)}`,
+      catalogRef.current,
+      nodesRef.current,
+    );
+    const next = [...edgesRef.current, edge];
+    replace(nodesRef.current, next);
+    commit(nodesRef.current, next);
+  }, [commit, refuse, replace]);
+
+  const onConnectEnd = useCallback((_: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+    const from = state.fromHandle;
+    const to = state.toHandle;
+    if (state.isValid !== false || !from || !to) return;
+    if (from.type === to.type) {
+      return refuse(from.type === "source" ? "an output cannot feed another output" : "an input cannot feed another input");
+    }
+    const [out, inp] = from.type === "source" ? [from, to] : [to, from];
+    const reason = refusal(
+      { source: out.nodeId, sourceHandle: out.id ?? null, target: inp.nodeId, targetHandle: inp.id ?? null },
+      nodesRef.current,
+      edgesRef.current,
+      catalogRef.current,
+    );
+    if (reason) refuse(reason);
+  }, [refuse]);
+
+  // ---- editing commands -------------------------------------------------------
+
+  const addNode = useCallback((type: string, position: { x: number; y: number }) => {
+    const id = freshId(type, new Set(nodesRef.current.map((n) => n.id)));
+    const node: PipeNode = { id, type: "pipe", position, data: { type }, selected: true };
+    const next = [...nodesRef.current.map((n) => (n.selected ? { ...n, selected: false } : n)), node];
+    replace(next, edgesRef.current);
+    commit(next, edgesRef.current);
+  }, [commit, replace]);
+
+  const addAtCenter = useCallback((type: string) => {
+    const box = wrapper.current?.querySelector(".react-flow")?.getBoundingClientRect();
+    if (!box) return;
+    const centre = rf.screenToFlowPosition({ x: box.left + box.width / 2, y: box.top + box.height / 2 });
+    const nudge = 24 * (nodesRef.current.filter((n) => Math.abs(n.position.x - (centre.x - 110)) < 20).length % 6);
+    addNode(type, { x: Math.round(centre.x - 110 + nudge), y: Math.round(centre.y - 30 + nudge) });
+  }, [addNode, rf]);
+
+  const removeItems = useCallback((nodeIds: Set<string>, edgeIds: Set<string>) => {
+    if (!nodeIds.size && !edgeIds.size) return;
+    const nextNodes = nodesRef.current.filter((n) => !nodeIds.has(n.id));
+    const nextEdges = edgesRef.current.filter(
+      (e) => !edgeIds.has(e.id) && !nodeIds.has(e.source) && !nodeIds.has(e.target),
+    );
+    replace(nextNodes, nextEdges);
+    commit(nextNodes, nextEdges);
+  }, [commit, replace]);
+
+  const deleteSelected = useCallback(() => {
+    removeItems(
+      new Set(nodesRef.current.filter((n) => n.selected).map((n) => n.id)),
+      new Set(edgesRef.current.filter((e) => e.selected).map((e) => e.id)),
+    );
+  }, [removeItems]);
+
+  const selectedIds = () => new Set(nodesRef.current.filter((n) => n.selected).map((n) => n.id));
+
+  const copy = useCallback(() => {
+    const ids = selectedIds();
+    if (!ids.size) return;
+    clipboard = subgraph(nodesRef.current, edgesRef.current, ids, decorationsRef.current);
+    pasteCount.current = 0;
+  }, []);
+
+  const paste = useCallback((graph: WireGraph | null, offset: number) => {
+    if (!graph || !graph.nodes.length) return;
+    const taken = new Set(nodesRef.current.map((n) => n.id));
+    const renamed = new Map<string, string>();
+    const added: PipeNode[] = graph.nodes.map((n) => {
+      const id = freshId(n.type, taken);
+      taken.add(id);
+      renamed.set(n.id, id);
+      return {
+        id,
+        type: "pipe",
+        position: { x: n.position.x + offset, y: n.position.y + offset },
+        data: { type: n.type, title: n.title, config: n.config },
+        selected: true,
+      };
+    });
+    const allNodes = [...nodesRef.current.map((n) => (n.selected ? { ...n, selected: false } : n)), ...added];
+    const addedEdges = graph.edges.flatMap((e) => {
+      const [source, sourcePort] = splitRef(e.from);
+      const [target, targetPort] = splitRef(e.to);
+      const s = renamed.get(source);
+      const t = renamed.get(target);
+      return s && t ? [toFlowEdge(`${s}.${sourcePort}`, `${t}.${targetPort}`, catalogRef.current, allNodes)] : [];
+    });
+    const allEdges = [...edgesRef.current.map((e) => (e.selected ? { ...e, selected: false } : e)), ...addedEdges];
+    replace(allNodes, allEdges);
+    commit(allNodes, allEdges);
+  }, [commit, replace]);
+
+  const pasteClipboard = useCallback(() => {
+    pasteCount.current += 1;
+    paste(clipboard, 40 * pasteCount.current);
+  }, [paste]);
+
+  const duplicate = useCallback(() => {
+    const ids = selectedIds();
+    paste(subgraph(nodesRef.current, edgesRef.current, ids, decorationsRef.current), 40);
+  }, [paste]);
+
+  const autoLayout = useCallback(() => {
+    const next = layeredLayout(nodesRef.current, edgesRef.current);
+    replace(next, edgesRef.current);
+    commit(next, edgesRef.current);
+    void rf.fitView(FIT_ANIMATED);
+  }, [commit, replace, rf]);
+
+  const fit = useCallback(() => void rf.fitView(FIT_ANIMATED), [rf]);
+  const undo = useCallback(() => restore((history.current as History).undo()), [restore]);
+  const redo = useCallback(() => restore((history.current as History).redo()), [restore]);
+
+  const selectAll = useCallback(() => {
+    replace(nodesRef.current.map((n) => ({ ...n, selected: true })), edgesRef.current);
+  }, [replace]);
+
+  // ---- keyboard, menus, selection -------------------------------------------------
+
+  /** Keep keyboard focus on the canvas so shortcuts keep working after a command. */
+  const focusCanvas = useCallback(() => wrapper.current?.focus({ preventScroll: true }), []);
+
+  const onKeyDown = useCallback((event: React.KeyboardEvent) => {
+    // Keys typed in our inputs must not reach Streamlit's page shortcuts (e.g. "r" reruns).
+    if (isTyping(event.target)) {
+      event.stopPropagation();
+      return;
+    }
+    const mod = event.ctrlKey || event.metaKey;
+    const key = event.key.toLowerCase();
+    const actions: Record<string, () => void> = {};
+    if (!mod && (key === "delete" || key === "backspace")) actions.run = deleteSelected;
+    else if (mod && key === "c") actions.run = copy;
+    else if (mod && key === "v") actions.run = pasteClipboard;
+    else if (mod && key === "d") actions.run = duplicate;
+    else if (mod && key === "a") actions.run = selectAll;
+    else if (mod && ((key === "z" && event.shiftKey) || key === "y")) actions.run = redo;
+    else if (mod && key === "z") actions.run = undo;
+    else if (key === "escape") actions.run = () => setMenu(null);
+    if (!actions.run) return;
+    event.preventDefault();
+    event.stopPropagation();
+    focusCanvas(); // before the run: deleting the focused node would drop focus to the page
+    actions.run();
+  }, [copy, deleteSelected, duplicate, focusCanvas, pasteClipboard, redo, selectAll, undo]);
+
+  const openMenu = useCallback((event: React.MouseEvent | MouseEvent, target: Menu["target"], id?: string) => {
+    event.preventDefault();
+    const box = wrapper.current?.getBoundingClientRect();
+    if (!box) return;
+    setMenu({ x: event.clientX - box.left, y: event.clientY - box.top, target, id });
+  }, []);
+
+  const onNodeContextMenu = useCallback((event: React.MouseEvent, node: PipeNode) => {
+    if (!node.selected) {
+      replace(nodesRef.current.map((n) => ({ ...n, selected: n.id === node.id })), edgesRef.current);
+    }
+    openMenu(event, "node", node.id);
+  }, [openMenu, replace]);
+
+  const onNodeClick = useCallback((_: React.MouseEvent, node: PipeNode) => {
+    setMenu(null);
+    api.current.setTriggerValue("selected", node.id);
+  }, [api]);
+
+  const onPaneClick = useCallback(() => {
+    setMenu(null);
+    if (nodesRef.current.some((n) => n.selected)) emit({ type: "selection_cleared" });
+  }, [emit]);
+
+  const onDragOver = useCallback((event: React.DragEvent) => {
+    if (!event.dataTransfer.types.includes(DRAG_MIME)) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "move";
+  }, []);
+
+  const onDrop = useCallback((event: React.DragEvent) => {
+    const type = event.dataTransfer.getData(DRAG_MIME);
+    if (!type) return;
+    event.preventDefault();
+    const at = rf.screenToFlowPosition({ x: event.clientX, y: event.clientY });
+    // The card's header lands under the pointer.
+    addNode(type, { x: Math.round(at.x - 110), y: Math.round(at.y - 24) });
+  }, [addNode, rf]);
+
+  // ---- derived view -------------------------------------------------------------
+
+  const statusKey = useMemo(() => JSON.stringify(data.status ?? {}), [data.status]);
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const statusAt = useMemo(() => performance.now(), [statusKey]);
+  const edgePorts = useMemo(() => {
+    const ports = new Map<string, { in: string[]; out: string[] }>();
+    const at = (id: string) => ports.get(id) ?? (ports.set(id, { in: [], out: [] }), ports.get(id)!);
+    for (const e of edges) {
+      at(e.source).out.push(portOfHandle(e.sourceHandle));
+      at(e.target).in.push(portOfHandle(e.targetHandle));
+    }
+    return ports;
+  }, [edges]);
+
+  const accepts = useCallback((from: HandleRef, nodeId: string, direction: Direction, port: string) => {
+    const fromDirection: Direction = from.type === "source" ? "out" : "in";
+    if (fromDirection === direction) return false;
+    const here = handleId(direction, port);
+    const c: Connection = fromDirection === "out"
+      ? { source: from.nodeId, sourceHandle: from.id ?? null, target: nodeId, targetHandle: here }
+      : { source: nodeId, sourceHandle: here, target: from.nodeId, targetHandle: from.id ?? null };
+    return refusal(c, nodesRef.current, edgesRef.current, catalogRef.current) === null;
+  }, []);
+
+  const context: CanvasContextValue = useMemo(
+    () => ({ catalog, decorations, status: data.status ?? {}, statusAt, edgePorts, accepts }),
+    [catalog, decorations, data.status, statusAt, edgePorts, accepts],
+  );
+
+  const status = data.status ?? {};
+  const shownEdges = useMemo(
+    () => edges.map((e) => (status[e.target]?.state === "running" ? { ...e, animated: true } : e)),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [edges, statusKey],
+  );
+
+  const log = history.current as History;
+  const entries = data.catalog ?? [];
+  const miniColor = useCallback(
+    (n: PipeNode) => CATEGORY_COLORS[catalogRef.current.get(n.data.type)?.category ?? ""] ?? "#94a3b8",
+    [],
+  );
+
+  return (
+    <CanvasContext.Provider value={context}>
+      <div
+        ref={wrapper}
+        className={`pc-root ${dark ? "pc-dark" : "pc-light"}`}
+        style={{ height: data.height ?? 640 }}
+        tabIndex={-1}
+        onKeyDown={onKeyDown}
+        onMouseDown={(e) => {
+          setMenu(null);
+          if (!isTyping(e.target)) wrapper.current?.focus({ preventScroll: true });
+        }}
+        data-testid="pipecanvas"
+      >
+        <Palette entries={entries} onAdd={addAtCenter} />
+        <div className="pc-flow" onDragOver={onDragOver} onDrop={onDrop}>
+          <ReactFlow<PipeNode, PipeEdge>
+            nodes={nodes}
+            edges={shownEdges}
+            nodeTypes={NODE_TYPES}
+            onNodesChange={onNodesChange}
+            onEdgesChange={onEdgesChange}
+            onConnect={onConnect}
+            onConnectEnd={onConnectEnd}
+            isValidConnection={isValidConnection}
+            onNodeDragStop={onNodeDragStop}
+            onNodeClick={onNodeClick}
+            onPaneClick={onPaneClick}
+            onNodeContextMenu={onNodeContextMenu}
+            onSelectionContextMenu={(e) => openMenu(e, "node")}
+            onEdgeContextMenu={(e, edge) => openMenu(e, "edge", edge.id)}
+            onPaneContextMenu={(e) => openMenu(e, "pane")}
+            onMoveStart={() => setMenu(null)}
+            fitView
+            fitViewOptions={FIT}
+            minZoom={0.1}
+            maxZoom={2}
+            deleteKeyCode={null}
+            selectionKeyCode="Shift"
+            multiSelectionKeyCode={MULTI_KEYS}
+            disableKeyboardA11y
+            connectionRadius={28}
+            colorMode={dark ? "dark" : "light"}
+          >
+            <Background variant={BackgroundVariant.Dots} gap={20} size={1.3} />
+            <MiniMap<PipeNode> pannable zoomable nodeColor={miniColor} nodeBorderRadius={6} ariaLabel="Minimap" />
+            <Controls showInteractive={false} showFitView={false} />
+            <Panel position="top-right" className="pc-toolbar">
+              <button type="button" onClick={undo} disabled={!log.canUndo} title="Undo (Ctrl+Z)" data-testid="canvas-undo">
+                <Glyphs.undo size={15} aria-hidden="true" />
+              </button>
+              <button type="button" onClick={redo} disabled={!log.canRedo} title="Redo (Ctrl+Shift+Z)" data-testid="canvas-redo">
+                <Glyphs.redo size={15} aria-hidden="true" />
+              </button>
+              <span className="pc-toolbar__sep" />
+              <button type="button" onClick={autoLayout} title="Arrange left to right" data-testid="canvas-layout">
+                <Glyphs.layout size={15} aria-hidden="true" />
+                <span>Auto-layout</span>
+              </button>
+              <button type="button" onClick={fit} title="Fit the pipeline in view" data-testid="canvas-fit">
+                <Glyphs.maximize size={15} aria-hidden="true" />
+                <span>Fit view</span>
+              </button>
+            </Panel>
+            {nodes.length === 0 ? (
+              <div className="pc-empty">
+                <strong>Start your pipeline</strong>
+                <span>Drag a node from the palette, e.g. “Sample dataset”.</span>
+              </div>
+            ) : null}
+          </ReactFlow>
+        </div>
+        {menu ? (
+          <ContextMenu
+            menu={menu}
+            onClose={() => {
+              setMenu(null);
+              focusCanvas();
+            }}
+            actions={{
+              duplicate,
+              copy,
+              paste: clipboard ? pasteClipboard : null,
+              deleteNodes: deleteSelected,
+              deleteEdge: () => menu.id && removeItems(new Set(), new Set([menu.id])),
+              autoLayout,
+              fit,
+              selectAll,
+            }}
+          />
+        ) : null}
+        {toast ? (
+          <div key={toast.key} className="pc-toast" role="status" data-testid="canvas-toast">
+            <Glyphs.ban size={14} aria-hidden="true" />
+            {toast.message}
+          </div>
+        ) : null}
+      </div>
+    </CanvasContext.Provider>
+  );
+}
+
+interface MenuActions {
+  duplicate: () => void;
+  copy: () => void;
+  paste: (() => void) | null;
+  deleteNodes: () => void;
+  deleteEdge: () => void;
+  autoLayout: () => void;
+  fit: () => void;
+  selectAll: () => void;
+}
+
+function ContextMenu({ menu, actions, onClose }: { menu: Menu; actions: MenuActions; onClose: () => void }) {
+  const item = (label: string, run: (() => void) | null, testid: string, hint?: string, danger = false) =>
+    run ? (
+      <button
+        type="button"
+        role="menuitem"
+        className={danger ? "pc-menu__danger" : undefined}
+        data-testid={testid}
+        onClick={() => {
+          onClose();
+          run();
+        }}
+      >
+        <span>{label}</span>
+        {hint ? <kbd>{hint}</kbd> : null}
+      </button>
+    ) : null;
+  return (
+    <div
+      className="pc-menu"
+      role="menu"
+      style={{ left: menu.x, top: menu.y }}
+      data-testid="canvas-menu"
+      onMouseDown={(e) => e.stopPropagation()}
+      onContextMenu={(e) => e.preventDefault()}
+    >
+      {menu.target === "node" ? (
+        <>
+          {item("Duplicate", actions.duplicate, "menu-duplicate", "Ctrl+D")}
+          {item("Copy", actions.copy, "menu-copy", "Ctrl+C")}
+          {item("Delete", actions.deleteNodes, "menu-delete", "Del", true)}
+        </>
+      ) : null}
+      {menu.target === "edge" ? item("Delete connection", actions.deleteEdge, "menu-delete", "Del", true) : null}
+      {menu.target === "pane" ? (
+        <>
+          {item("Paste", actions.paste, "menu-paste", "Ctrl+V")}
+          {item("Select all", actions.selectAll, "menu-select-all", "Ctrl+A")}
+          {item("Auto-layout", actions.autoLayout, "menu-layout")}
+          {item("Fit view", actions.fit, "menu-fit")}
+        </>
+      ) : null}
+    </div>
+  );
+}

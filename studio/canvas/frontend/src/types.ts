@@ -1,0 +1,103 @@
+// The shapes exchanged with Python (studio/canvas/component.py) and the
+// React Flow node type the canvas draws. Python owns the pipeline; these are
+// its view.
+import type { Edge, Node } from "@xyflow/react";
+
+export type ArtifactKind = "table" | "model" | "metrics" | "endpoint" | string;
+
+export interface PortSpec {
+  name: string;
+  kind: ArtifactKind;
+  required: boolean;
+  description?: string;
+}
+
+/** One entry of the node catalog, as `NodeType.describe()` writes it (minus the params schema). */
+export interface CatalogEntry {
+  type: string;
+  title: string;
+  description: string;
+  category: string;
+  icon: string;
+  inputs: PortSpec[];
+  outputs: PortSpec[];
+  resources?: { cpu?: string; memory?: string; gpu?: number };
+}
+
+export interface WireNode {
+  id: string;
+  type: string;
+  position: { x: number; y: number };
+  title?: string;
+  errors?: string[];
+  warnings?: string[];
+  /** GPUs the node asks for when set on the node or the pipeline defaults; else the catalog's. */
+  gpu?: number;
+  /** Opaque settings (params, resources...) carried so paste and undo can restore them. */
+  config?: Record<string, unknown>;
+}
+
+/** An edge in the pipeline's own notation: "node.port". */
+export interface WireEdge {
+  from: string;
+  to: string;
+}
+
+export interface WireGraph {
+  nodes: WireNode[];
+  edges: WireEdge[];
+}
+
+export type RunState =
+  | "idle"
+  | "queued"
+  | "running"
+  | "succeeded"
+  | "cached"
+  | "failed"
+  | "skipped"
+  | "cancelled";
+
+export interface NodeStatus {
+  state: RunState;
+  elapsed?: number | null;
+  attempt?: number;
+}
+
+/** What Python sends on every script run. */
+export interface CanvasData {
+  catalog: CatalogEntry[];
+  graph: WireGraph;
+  graph_revision: number;
+  status: Record<string, NodeStatus>;
+  selected: string | null;
+  height?: number;
+}
+
+/** The graph the canvas sends back, stamped so Python can tell a new edit from an old one. */
+export interface SentGraph extends WireGraph {
+  base_revision: number;
+  stamp: string;
+}
+
+export interface CanvasEvent {
+  type: string;
+  message?: string;
+  [key: string]: unknown;
+}
+
+export type CanvasState = {
+  graph: SentGraph;
+  selected: string;
+  event: CanvasEvent;
+};
+
+/** What a React Flow node of ours carries; decorations and status come from context. */
+export type PipeNodeData = {
+  type: string;
+  title?: string;
+  config?: Record<string, unknown>;
+};
+
+export type PipeNode = Node<PipeNodeData, "pipe">;
+export type PipeEdge = Edge<{ kind: ArtifactKind }>;
