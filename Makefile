@@ -36,6 +36,7 @@ test: install-dev
 
 bench: install-dev
 	$(PY) benchmarks/compile.py
+	$(PY) benchmarks/local_run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .bench
@@ -52,6 +53,6 @@ canvas:
 
 # CI: fails when the committed bundle is not what the sources build.
 canvas-check: canvas
-	git diff --exit-code -- assets/canvas
+	git diff --exit-code --stat -- assets/canvas
 	@test -z "$$(git status --porcelain -- assets/canvas)" || \
 		{ git status --short -- assets/canvas; echo "assets/canvas is not committed: run make canvas and commit it"; exit 1; }

@@ -42,7 +42,7 @@ class Coordinator:
 
     def __init__(
         self, store: RunStore, run_id: str, plan: ExecutionPlan, executor: Executor, catalog: Catalog, *,
-        max_parallel: int, use_cache: bool = True, poll_interval: float = 0.05, heartbeat_interval: float = 1.0,
+        max_parallel: int, use_cache: bool = True, poll_interval: float = 0.02, heartbeat_interval: float = 1.0,
     ) -> None:
         self.store, self.run_id, self.plan, self.executor, self.catalog = store, run_id, plan, executor, catalog
         self.max_parallel = max(1, max_parallel)
@@ -76,6 +76,8 @@ class Coordinator:
                     self._apply(event)
                 self._enforce_timeouts()
                 self._launch_ready()
+                for event in self.executor.poll():  # record launches now, not one sleep later
+                    self._apply(event)
                 self._heartbeat()
                 if not self.active and not self._ready():
                     break
@@ -241,7 +243,8 @@ def _pid() -> int:
 def _kill_orphan(pid: int, run_id: str, step_id: str) -> None:
     """A step process left running by a run process that died: stop it before re-running its step.
 
-    Only a process that is still this step's entrypoint is killed; a reused pid is left alone.
+    Only a process that is still one of this run's steps is killed: this step's entrypoint, or a step
+    forked from the dead run process (it shows that process's argv); a reused pid is left alone.
     """
     import os
     import signal
@@ -252,7 +255,9 @@ def _kill_orphan(pid: int, run_id: str, step_id: str) -> None:
     except OSError:
         return
     argv = cmdline.split(b"\0")
-    if b"runtime.entrypoint" not in argv or step_id.encode() not in argv or run_id.encode() not in cmdline:
+    spawned = b"runtime.entrypoint" in argv and step_id.encode() in argv
+    forked = b"runtime.run_process" in argv and pid != os.getpid()
+    if not (spawned or forked) or run_id.encode() not in cmdline:
         return
     try:
         os.killpg(pid, signal.SIGKILL)

@@ -16,6 +16,7 @@ what the CLI and the studio show on the node.
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import sys
@@ -25,7 +26,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-__all__ = ["main", "EXIT_OK", "EXIT_FAILED", "EXIT_INPUT_ERROR", "ERROR_PREFIX"]
+__all__ = ["main", "run_step", "warm_catalog", "EXIT_OK", "EXIT_FAILED", "EXIT_INPUT_ERROR", "ERROR_PREFIX"]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -38,6 +39,14 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--plan", required=True, help="URI of the plan (YAML).")
     parser.add_argument("--step", required=True, help="Id of the step to run.")
     return parser.parse_args(argv)
+
+
+@functools.lru_cache(maxsize=1)
+def warm_catalog():
+    """The node catalog, built once per process (a forking parent builds it for all its children)."""
+    from nodes.catalog import default_catalog
+
+    return default_catalog()
 
 
 def _load_plan(uri: str):
@@ -82,13 +91,12 @@ def _write_outputs(step: Any, outputs: dict[str, Any]) -> None:
 
 def run_step(plan_uri: str, step_id: str, log: logging.Logger) -> None:
     from nodes.artifact_io import read_artifact
-    from nodes.catalog import default_catalog
     from nodes.context import RunContext
     from nodes.errors import NodeInputError
 
     plan = _load_plan(plan_uri)
     step = plan.step(step_id)
-    node_type = default_catalog().get(step.type)
+    node_type = warm_catalog().get(step.type)
     if node_type is None:
         raise NodeInputError(f"node type '{step.type}' is not installed where this step runs")
     params = node_type.Params.model_validate(step.params)
@@ -111,7 +119,8 @@ def run_step(plan_uri: str, step_id: str, log: logging.Logger) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stderr)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stderr,
+                        force=True)
     log = logging.getLogger(f"pipecanvas.step.{args.step}")
     from nodes.errors import NodeInputError, PipecanvasError
 

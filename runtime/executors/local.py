@@ -2,7 +2,9 @@
 
 Each process gets its own session (process group), so cancelling a step
 terminates everything it started, and killing the run process leaves the step
-processes to finish or be found by ``resume``.
+processes to finish or be found by ``resume``. Steps that run the standard
+entrypoint are forked from this warm process (see ``warm_fork``); anything
+else, or ``PIPECANVAS_LOCAL_LAUNCH=spawn``, starts a fresh interpreter.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from compiler.plan import PlannedStep
 
 from ..states import StepState
 from .base import EventBuffer, StepEvent, StepKey
+from .warm_fork import ForkedStep, fork_available, fork_entrypoint, preload
+
+_ENTRYPOINT_PREFIX = ["python", "-m", "runtime.entrypoint"]
 
 __all__ = ["LocalExecutor", "signal_name"]
 
@@ -35,8 +40,8 @@ def signal_name(number: int) -> str:
 
 @dataclass
 class _Running:
-    process: subprocess.Popen
-    log: object
+    process: subprocess.Popen | ForkedStep
+    log: object | None
     stop_deadline: float | None = None
     stop_reason: str | None = None
 
@@ -47,27 +52,43 @@ class LocalExecutor:
     name: ClassVar[str] = "local"
     supports_adoption: ClassVar[bool] = False
 
-    def __init__(self, env: dict[str, str] | None = None, python: str = sys.executable) -> None:
+    def __init__(self, env: dict[str, str] | None = None, python: str = sys.executable, fork: bool | None = None) -> None:
         self._env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         self._python = python
         self._running: dict[StepKey, _Running] = {}
         self._events = EventBuffer()
+        if fork is None:
+            fork = os.environ.get("PIPECANVAS_LOCAL_LAUNCH", "fork") != "spawn"
+        self._fork = fork and fork_available()
+        if self._fork:
+            preload()
 
     def submit(self, step: PlannedStep, key: StepKey, log_path: str) -> None:
-        argv = [self._python if step.argv[0] == "python" else step.argv[0], *step.argv[1:]]
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
-        log = open(log_path, "ab", buffering=0)
-        log.write(f"--- attempt {key.attempt} of step '{key.step_id}' ---\n".encode())
+        with open(log_path, "ab") as header:
+            header.write(f"--- attempt {key.attempt} of step '{key.step_id}' ---\n".encode())
         env = {**self._env, "PIPECANVAS_RUN_ID": key.run_id, "PIPECANVAS_STEP_ATTEMPT": str(key.attempt)}
         try:
-            process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       env=env, start_new_session=True)
+            if self._fork and step.argv[:3] == _ENTRYPOINT_PREFIX:
+                process, log = fork_entrypoint(step.argv[3:], env, log_path), None
+            else:
+                process, log = self._spawn(step.argv, env, log_path)
         except OSError as exc:
-            log.close()
             self._events.put(StepEvent(key, StepState.FAILED, detail=f"could not start: {exc}"))
             return
         self._running[key] = _Running(process, log)
         self._events.put(StepEvent(key, StepState.RUNNING, pid=process.pid))
+
+    def _spawn(self, argv: list[str], env: dict[str, str], log_path: str) -> tuple[subprocess.Popen, object]:
+        argv = [self._python if argv[0] == "python" else argv[0], *argv[1:]]
+        log = open(log_path, "ab", buffering=0)
+        try:
+            process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       env=env, start_new_session=True)
+        except OSError:
+            log.close()
+            raise
+        return process, log
 
     def poll(self) -> list[StepEvent]:
         now = time.monotonic()
@@ -77,7 +98,8 @@ class LocalExecutor:
                 if running.stop_deadline is not None and now > running.stop_deadline:
                     _signal_group(running.process.pid, signal.SIGKILL)
                 continue
-            running.log.close()
+            if running.log is not None:
+                running.log.close()
             del self._running[key]
             self._events.put(_exit_event(key, code, running.stop_reason))
         return self._events.drain()

@@ -96,7 +96,10 @@ def pending_graph(key: str, graph_revision: int) -> dict[str, Any] | None:
 
     Apply it first and the canvas is drawn from the updated pipeline in the
     same run (its badges then match the edit without another rerun);
-    ``canvas()`` will not report the same edit again.
+    ``canvas()`` will not report the same edit again. AppTest can inject an
+    edit the same way the browser sends one:
+    ``at.session_state[key] = {"graph": {"nodes": [...], "edges": [...],
+    "base_revision": revision, "stamp": "any-new-string"}}``.
     """
     raw = st.session_state.get(key)
     if not isinstance(raw, Mapping):

@@ -10,7 +10,6 @@ import {
   BackgroundVariant,
   Controls,
   MiniMap,
-  Panel,
   ReactFlow,
   applyEdgeChanges,
   applyNodeChanges,
@@ -24,16 +23,20 @@ import {
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type MutableRefObject } from "react";
 
 import { CanvasContext, type CanvasContextValue, type HandleRef } from "./context";
+import { ContextMenu, type Menu } from "./ContextMenu";
 import {
   flowToWire,
   freshId,
   handleId,
   indexCatalog,
+  keepSelection,
   portOfHandle,
   refusal,
   splitRef,
+  subgraph,
   toFlowEdge,
   wireToFlow,
+  withConfig,
   type Catalog,
   type Direction,
 } from "./graph";
@@ -42,18 +45,12 @@ import { Glyphs } from "./icons";
 import { layeredLayout } from "./layout";
 import { NodeCard } from "./NodeCard";
 import { DRAG_MIME, Palette } from "./Palette";
-import type { CanvasData, CanvasEvent, PipeEdge, PipeNode, WireGraph, WireNode } from "./types";
+import { Toolbar } from "./Toolbar";
+import type { CanvasData, CanvasEvent, PipeEdge, PipeNode, WireGraph } from "./types";
 
 export interface StreamlitApi {
   setStateValue: (name: "graph", value: unknown) => void;
   setTriggerValue: (name: "selected" | "event", value: unknown) => void;
-}
-
-interface Menu {
-  x: number;
-  y: number;
-  target: "node" | "edge" | "pane";
-  id?: string;
 }
 
 const NODE_TYPES = { pipe: NodeCard };
@@ -71,28 +68,6 @@ const CATEGORY_COLORS: Record<string, string> = {
 /** The clipboard is shared by every canvas on the page and survives reruns. */
 let clipboard: WireGraph | null = null;
 
-function subgraph(nodes: PipeNode[], edges: PipeEdge[], ids: Set<string>, decorations: Map<string, WireNode>): WireGraph {
-  const picked = nodes.filter((n) => ids.has(n.id));
-  const inner = edges.filter((e) => ids.has(e.source) && ids.has(e.target));
-  return withConfig(flowToWire(picked, inner), decorations);
-}
-
-/** Python's latest settings for each node ride along, so undo and paste can restore them. */
-function withConfig(graph: WireGraph, decorations: Map<string, WireNode>): WireGraph {
-  return {
-    ...graph,
-    nodes: graph.nodes.map((n) => {
-      const config = decorations.get(n.id)?.config;
-      return config ? { ...n, config } : n;
-    }),
-  };
-}
-
-function keepSelection(next: PipeNode[], previous: PipeNode[]): PipeNode[] {
-  const selected = new Set(previous.filter((n) => n.selected).map((n) => n.id));
-  return selected.size ? next.map((n) => (selected.has(n.id) ? { ...n, selected: true } : n)) : next;
-}
-
 function isTyping(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
   return !!el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.isContentEditable);
@@ -101,7 +76,6 @@ function isTyping(target: EventTarget | null): boolean {
 export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefObject<StreamlitApi>; dark: boolean }) {
   const rf = useReactFlow<PipeNode, PipeEdge>();
   const catalogKey = useMemo(() => JSON.stringify(data.catalog), [data.catalog]);
-  // eslint-disable-next-line react-hooks/exhaustive-deps
   const catalog: Catalog = useMemo(() => indexCatalog(data.catalog), [catalogKey]);
   const decorations = useMemo(() => new Map((data.graph?.nodes ?? []).map((n) => [n.id, n])), [data.graph]);
 
@@ -440,7 +414,6 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
   // ---- derived view -------------------------------------------------------------
 
   const statusKey = useMemo(() => JSON.stringify(data.status ?? {}), [data.status]);
-  // eslint-disable-next-line react-hooks/exhaustive-deps
   const statusAt = useMemo(() => performance.now(), [statusKey]);
   const edgePorts = useMemo(() => {
     const ports = new Map<string, { in: string[]; out: string[] }>();
@@ -470,8 +443,7 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
   const status = data.status ?? {};
   const shownEdges = useMemo(
     () => edges.map((e) => (status[e.target]?.state === "running" ? { ...e, animated: true } : e)),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-    [edges, statusKey],
+      [edges, statusKey],
   );
 
   const log = history.current as History;
@@ -516,7 +488,7 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
             onMoveStart={() => setMenu(null)}
             fitView
             fitViewOptions={FIT}
-            minZoom={0.1}
+            minZoom={0.05}
             maxZoom={2}
             deleteKeyCode={null}
             selectionKeyCode="Shift"
@@ -528,23 +500,7 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
             <Background variant={BackgroundVariant.Dots} gap={20} size={1.3} />
             <MiniMap<PipeNode> pannable zoomable nodeColor={miniColor} nodeBorderRadius={6} ariaLabel="Minimap" />
             <Controls showInteractive={false} showFitView={false} />
-            <Panel position="top-right" className="pc-toolbar">
-              <button type="button" onClick={undo} disabled={!log.canUndo} title="Undo (Ctrl+Z)" data-testid="canvas-undo">
-                <Glyphs.undo size={15} aria-hidden="true" />
-              </button>
-              <button type="button" onClick={redo} disabled={!log.canRedo} title="Redo (Ctrl+Shift+Z)" data-testid="canvas-redo">
-                <Glyphs.redo size={15} aria-hidden="true" />
-              </button>
-              <span className="pc-toolbar__sep" />
-              <button type="button" onClick={autoLayout} title="Arrange left to right" data-testid="canvas-layout">
-                <Glyphs.layout size={15} aria-hidden="true" />
-                <span>Auto-layout</span>
-              </button>
-              <button type="button" onClick={fit} title="Fit the pipeline in view" data-testid="canvas-fit">
-                <Glyphs.maximize size={15} aria-hidden="true" />
-                <span>Fit view</span>
-              </button>
-            </Panel>
+            <Toolbar undo={undo} redo={redo} canUndo={log.canUndo} canRedo={log.canRedo} layout={autoLayout} fit={fit} />
             {nodes.length === 0 ? (
               <div className="pc-empty">
                 <strong>Start your pipeline</strong>
@@ -580,62 +536,5 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
         ) : null}
       </div>
     </CanvasContext.Provider>
-  );
-}
-
-interface MenuActions {
-  duplicate: () => void;
-  copy: () => void;
-  paste: (() => void) | null;
-  deleteNodes: () => void;
-  deleteEdge: () => void;
-  autoLayout: () => void;
-  fit: () => void;
-  selectAll: () => void;
-}
-
-function ContextMenu({ menu, actions, onClose }: { menu: Menu; actions: MenuActions; onClose: () => void }) {
-  const item = (label: string, run: (() => void) | null, testid: string, hint?: string, danger = false) =>
-    run ? (
-      <button
-        type="button"
-        role="menuitem"
-        className={danger ? "pc-menu__danger" : undefined}
-        data-testid={testid}
-        onClick={() => {
-          onClose();
-          run();
-        }}
-      >
-        <span>{label}</span>
-        {hint ? <kbd>{hint}</kbd> : null}
-      </button>
-    ) : null;
-  return (
-    <div
-      className="pc-menu"
-      role="menu"
-      style={{ left: menu.x, top: menu.y }}
-      data-testid="canvas-menu"
-      onMouseDown={(e) => e.stopPropagation()}
-      onContextMenu={(e) => e.preventDefault()}
-    >
-      {menu.target === "node" ? (
-        <>
-          {item("Duplicate", actions.duplicate, "menu-duplicate", "Ctrl+D")}
-          {item("Copy", actions.copy, "menu-copy", "Ctrl+C")}
-          {item("Delete", actions.deleteNodes, "menu-delete", "Del", true)}
-        </>
-      ) : null}
-      {menu.target === "edge" ? item("Delete connection", actions.deleteEdge, "menu-delete", "Del", true) : null}
-      {menu.target === "pane" ? (
-        <>
-          {item("Paste", actions.paste, "menu-paste", "Ctrl+V")}
-          {item("Select all", actions.selectAll, "menu-select-all", "Ctrl+A")}
-          {item("Auto-layout", actions.autoLayout, "menu-layout")}
-          {item("Fit view", actions.fit, "menu-fit")}
-        </>
-      ) : null}
-    </div>
   );
 }

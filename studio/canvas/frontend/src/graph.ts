@@ -176,3 +176,25 @@ export function refusal(
   if (reaches(edges, target, source)) return "that connection would make a loop";
   return null;
 }
+
+export function subgraph(nodes: PipeNode[], edges: PipeEdge[], ids: Set<string>, decorations: Map<string, WireNode>): WireGraph {
+  const picked = nodes.filter((n) => ids.has(n.id));
+  const inner = edges.filter((e) => ids.has(e.source) && ids.has(e.target));
+  return withConfig(flowToWire(picked, inner), decorations);
+}
+
+/** Python's latest settings for each node ride along, so undo and paste can restore them. */
+export function withConfig(graph: WireGraph, decorations: Map<string, WireNode>): WireGraph {
+  return {
+    ...graph,
+    nodes: graph.nodes.map((n) => {
+      const config = decorations.get(n.id)?.config;
+      return config ? { ...n, config } : n;
+    }),
+  };
+}
+
+export function keepSelection(next: PipeNode[], previous: PipeNode[]): PipeNode[] {
+  const selected = new Set(previous.filter((n) => n.selected).map((n) => n.id));
+  return selected.size ? next.map((n) => (selected.has(n.id) ? { ...n, selected: true } : n)) : next;
+}

@@ -1,0 +1,190 @@
+"""The Build page: the canvas, the properties of the selected node, problems, files, and runs."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from compiler import SpecError, dump_pipeline, parse_pipeline
+from nodes.errors import PipecanvasError
+from runtime.home import pipecanvas_home
+from runtime.runs import cancel_run, resume_run, start_run
+
+from .canvas import canvas, pending_graph
+from .canvas.graph import apply_graph, pipeline_to_graph
+from .outputs import log_tail, show_outputs
+from .properties import properties_panel
+from .run_status import canvas_status, run_record, store
+from .session import EXAMPLES, Studio, blank_pipeline, catalog, studio
+
+__all__ = ["build_page"]
+
+_CANVAS_KEY = "canvas"
+_POLL_SECONDS = 0.5
+
+
+def _files_sidebar(s: Studio) -> None:
+    st.sidebar.header("Pipeline")
+    examples = sorted(p.name for p in EXAMPLES.glob("*.yaml"))
+    choice = st.sidebar.selectbox("New from the gallery", ["blank canvas", *examples], key="gallery-choice")
+    if st.sidebar.button("Create", key="gallery-open", width="stretch", help="Replace the canvas with this example"):
+        if choice == "blank canvas":
+            s.replace(blank_pipeline(), source="new pipeline")
+        else:
+            s.replace(parse_pipeline((EXAMPLES / choice).read_bytes(), source=choice).pipeline, source=choice)
+        s.selected, s.run_id = None, None
+        st.rerun()
+    upload = st.sidebar.file_uploader("Open a YAML file", type=["yaml", "yml"], key=f"upload-{s.revision}")
+    if upload is not None:
+        try:
+            s.replace(parse_pipeline(upload.getvalue(), source=upload.name).pipeline, source=upload.name)
+            s.selected, s.run_id = None, None
+            st.rerun()
+        except SpecError as exc:
+            st.sidebar.error(f"{upload.name} could not be opened; your current pipeline is unchanged.")
+            for d in exc.diagnostics:
+                st.sidebar.caption(f"line {d.line}: {d.message}" if d.line else d.message)
+    yaml_text = dump_pipeline(s.pipeline)
+    st.sidebar.download_button("Save YAML", yaml_text, file_name=f"{s.pipeline.metadata.name}.yaml",
+                               mime="application/x-yaml", width="stretch", key="save-yaml")
+    with st.sidebar.expander("YAML (read-only)"):
+        st.code(yaml_text, language="yaml")
+
+
+def _name_bar(s: Studio) -> None:
+    left, right = st.columns([3, 2])
+    name = left.text_input("Pipeline name", value=s.pipeline.metadata.name, key=f"name-{s.revision}",
+                           help="Lowercase letters, digits and '-', e.g. iris-classifier.")
+    if name != s.pipeline.metadata.name:
+        metadata = s.pipeline.metadata.model_copy(update={"name": name})
+        s.replace(s.pipeline.model_copy(update={"metadata": metadata}), structural=False)
+    right.caption(f"Runs on: **Local (this machine)**, results in `{pipecanvas_home()}`")
+
+
+def _run_bar(s: Studio, errors: list) -> None:
+    run = run_record(s.run_id)
+    active = run is not None and not run.finished
+    cols = st.columns([1, 1, 1, 4])
+    reason = f"Fix {len(errors)} problem(s) first" if errors else None
+    if cols[0].button("▶ Run", type="primary", disabled=bool(errors) or active, help=reason, key="run", width="stretch"):
+        try:
+            s.run_id = start_run(s.pipeline)
+        except PipecanvasError as exc:
+            st.error(f"The run could not start: {exc}")
+        st.rerun()
+    if cols[1].button("Cancel", disabled=not active, key="cancel", width="stretch"):
+        _guarded(cancel_run, s.run_id)
+        st.rerun()
+    can_resume = run is not None and run.finished and run.state.value != "succeeded"
+    if cols[2].button("Resume", disabled=not can_resume, key="resume", width="stretch",
+                      help="Re-run the failed and skipped steps, reusing the ones that succeeded"):
+        _guarded(resume_run, s.run_id)
+        st.rerun()
+    if errors:
+        cols[3].warning(f"Run is disabled: {len(errors)} problem(s) to fix (see the list below).")
+    elif run is not None:
+        cols[3].info(f"Run `{run.id}`: **{run.state.value}**" + (f" — {run.error}" if run.error else ""))
+
+
+def _guarded(action, run_id: str | None) -> None:
+    try:
+        action(run_id)
+    except PipecanvasError as exc:
+        st.toast(str(exc))
+
+
+def _canvas_area(s: Studio, diagnostics: list) -> None:
+    run = run_record(s.run_id)
+    active = run is not None and not run.finished
+
+    @st.fragment(run_every=_POLL_SECONDS if active else None)
+    def area() -> None:
+        graph = pipeline_to_graph(s.pipeline, diagnostics)
+        status = canvas_status(s.run_id)
+        result = canvas(catalog().describe(), graph, s.revision, status, s.selected, key=_CANVAS_KEY)
+        if result.graph is not None:
+            s.replace(apply_graph(s.pipeline, result.graph), structural=False)
+            st.rerun()
+        if result.selected and result.selected != s.selected:
+            s.selected = result.selected
+            st.rerun()
+        if result.event and result.event.get("type") == "selection_cleared" and s.selected:
+            s.selected = None
+            st.rerun()
+        if active and run_record(s.run_id).finished:
+            st.rerun()
+
+    area()
+
+
+def _problems(s: Studio, diagnostics: list) -> None:
+    if not s.pipeline.spec.nodes:
+        st.info("Drag a node from the palette onto the canvas to start, or open an example from the sidebar.")
+        return
+    if not diagnostics:
+        st.success("No problems: the pipeline is ready to run.")
+        return
+    st.markdown(f"**Problems ({len(diagnostics)})**")
+    for i, d in enumerate(diagnostics):
+        icon = "🔴" if d.severity == "error" else "🟡"
+        if d.node and st.button(f"{icon} {d.message}", key=f"problem-{i}", help="Select this node"):
+            s.selected = d.node
+            st.rerun()
+        elif not d.node:
+            st.markdown(f"{icon} {d.message}")
+
+
+def _node_panel(s: Studio) -> None:
+    if not s.selected or s.pipeline.node(s.selected) is None:
+        st.caption("Select a node on the canvas to see its settings and outputs.")
+        return
+    node = s.pipeline.node(s.selected)
+    tabs = st.tabs(["Properties", "Outputs", "Logs"])
+    with tabs[0]:
+        updated = properties_panel(s.pipeline, node.id, catalog().get(node.type), s.revision)
+        if updated is not None:
+            s.replace(updated, structural=False)
+            st.rerun()
+    step = store().step(s.run_id, node.id) if s.run_id else None
+    with tabs[1]:
+        if step is None:
+            st.caption("Run the pipeline to see this node's outputs.")
+        else:
+            st.caption(f"{step.state.value} · attempt {step.attempt}" + (f" · {step.reason}" if step.reason else ""))
+            if step.error:
+                st.error(step.error)
+            show_outputs([(port, kind, uri) for sid, port, kind, uri in store().artifacts(s.run_id) if sid == node.id])
+    with tabs[2]:
+        _logs(s, node.id)
+
+
+def _logs(s: Studio, node_id: str) -> None:
+    run = run_record(s.run_id)
+    if run is None:
+        st.caption("No run yet.")
+        return
+
+    @st.fragment(run_every=_POLL_SECONDS if not run.finished else None)
+    def follow() -> None:
+        step = store().step(s.run_id, node_id)
+        text = log_tail(step.log_path if step else None)
+        st.code(text or "(no output yet)", language="log")
+
+    follow()
+
+
+def build_page() -> None:
+    s = studio()
+    edit = pending_graph(_CANVAS_KEY, s.revision)
+    if edit is not None:
+        s.replace(apply_graph(s.pipeline, edit), structural=False)
+    _files_sidebar(s)
+    _name_bar(s)
+    diagnostics = s.diagnostics()
+    errors = [d for d in diagnostics if d.severity == "error"]
+    _run_bar(s, errors)
+    _canvas_area(s, diagnostics)
+    left, right = st.columns([3, 2])
+    with left:
+        _node_panel(s)
+    with right:
+        _problems(s, diagnostics)

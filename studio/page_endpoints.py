@@ -1,0 +1,78 @@
+"""The Endpoints page: deployed models, a "try it" form built from each model's input columns, undeploy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import streamlit as st
+
+from nodes.errors import PipecanvasError
+from runtime.endpoint_registry import refresh_endpoints, undeploy
+from runtime.run_store import EndpointRecord
+
+from .run_status import store
+
+__all__ = ["endpoints_page", "predict"]
+
+
+def predict(url: str, row: dict[str, Any], timeout: float = 10.0) -> tuple[bool, Any]:
+    """POST one row to ``url``/predict; (ok, answer or error message)."""
+    try:
+        response = httpx.post(f"{url}/predict", json={"rows": [row]}, timeout=timeout)
+    except httpx.HTTPError as exc:
+        return False, f"the endpoint did not answer: {exc}"
+    body = response.json() if response.headers.get("content-type", "").startswith("application/json") else response.text
+    if response.status_code != 200:
+        return False, body.get("detail", body) if isinstance(body, dict) else body
+    return True, body
+
+
+def _input(column: str, kind: str, key: str) -> Any:
+    if kind == "integer":
+        return st.number_input(column, value=0, step=1, key=key)
+    if kind == "number":
+        return st.number_input(column, value=0.0, format="%g", key=key)
+    if kind == "boolean":
+        return st.toggle(column, key=key)
+    return st.text_input(column, key=key)
+
+
+def _endpoint_card(endpoint: EndpointRecord) -> None:
+    with st.container(border=True):
+        top = st.columns([3, 1])
+        top[0].markdown(f"### {endpoint.name}\n`{endpoint.url}` · {endpoint.state} · from run `{endpoint.run_id}`")
+        if top[1].button("Undeploy", key=f"undeploy-{endpoint.name}", width="stretch"):
+            try:
+                undeploy(store(), endpoint.name)
+            except PipecanvasError as exc:
+                st.error(str(exc))
+            st.rerun()
+        if not endpoint.input_schema:
+            st.caption("This model did not record its input columns.")
+            return
+        with st.form(f"try-{endpoint.name}"):
+            st.markdown("**Try it**: fill in one row and ask the model")
+            columns = st.columns(min(3, len(endpoint.input_schema)))
+            row = {}
+            for i, (column, kind) in enumerate(endpoint.input_schema.items()):
+                with columns[i % len(columns)]:
+                    row[column] = _input(column, kind, key=f"try-{endpoint.name}-{column}")
+            if st.form_submit_button("Predict"):
+                ok, answer = predict(endpoint.url, row)
+                if ok:
+                    st.success(f"Prediction: **{answer['predictions'][0]}**")
+                    if answer.get("probabilities"):
+                        st.bar_chart(answer["probabilities"][0])
+                else:
+                    st.error(str(answer))
+
+
+def endpoints_page() -> None:
+    st.header("Endpoints")
+    endpoints = refresh_endpoints(store())
+    if not endpoints:
+        st.info("No endpoints are running. A pipeline with a 'Deploy endpoint' node starts one when it runs.")
+        return
+    for endpoint in endpoints:
+        _endpoint_card(endpoint)

@@ -1,0 +1,121 @@
+"""The properties panel: a form generated from the selected node's params JSON schema, plus its
+resources, retries and timeout. Every change applies to the pipeline at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from compiler import NodeSpec, Pipeline
+from nodes import NodeType, Resources
+
+__all__ = ["properties_panel", "param_widget_kind"]
+
+
+def _field_schema(prop: dict[str, Any], defs: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """The non-null branch of a property's schema, and whether null (empty) is allowed."""
+    if "$ref" in prop:
+        prop = {**defs.get(prop["$ref"].split("/")[-1], {}), **{k: v for k, v in prop.items() if k != "$ref"}}
+    options = prop.get("anyOf")
+    if not options:
+        return prop, False
+    concrete = [o for o in options if o.get("type") != "null"]
+    merged = {**prop, **(concrete[0] if concrete else {})}
+    merged.pop("anyOf", None)
+    return merged, len(concrete) < len(options)
+
+
+def param_widget_kind(prop: dict[str, Any]) -> str:
+    """``select``, ``toggle``, ``integer``, ``number`` or ``text`` for one (non-null) property schema."""
+    if "enum" in prop or "const" in prop:
+        return "select"
+    return {"boolean": "toggle", "integer": "integer", "number": "number"}.get(prop.get("type", ""), "text")
+
+
+def _bounds(prop: dict[str, Any], integer: bool) -> tuple[Any, Any]:
+    step = 1 if integer else 1e-9
+    low = prop.get("minimum", prop["exclusiveMinimum"] + step if "exclusiveMinimum" in prop else None)
+    high = prop.get("maximum", prop["exclusiveMaximum"] - step if "exclusiveMaximum" in prop else None)
+    return low, high
+
+
+def _widget(name: str, prop: dict[str, Any], nullable: bool, value: Any, key: str) -> Any:
+    kind = param_widget_kind(prop)
+    label = name.replace("_", " ")
+    help_text = prop.get("description")
+    if kind == "select":
+        choices = prop.get("enum") or [prop.get("const")]
+        return st.selectbox(label, choices, index=choices.index(value) if value in choices else 0, help=help_text, key=key)
+    if kind == "toggle":
+        return st.toggle(label, value=bool(value), help=help_text, key=key)
+    if kind in ("integer", "number"):
+        integer = kind == "integer"
+        low, high = _bounds(prop, integer)
+        cast = int if integer else float
+        return st.number_input(
+            label, min_value=cast(low) if low is not None else None, max_value=cast(high) if high is not None else None,
+            value=cast(value) if value is not None else None, step=1 if integer else None,
+            format=None if integer else "%g", help=help_text, key=key,
+            placeholder="empty = no limit" if nullable else None,
+        )
+    text = st.text_input(label, value="" if value is None else str(value), help=help_text, key=key)
+    return None if (nullable and text == "") else text
+
+
+def properties_panel(pipeline: Pipeline, node_id: str, node_type: type[NodeType] | None, revision: int) -> Pipeline | None:
+    """Draw the form for ``node_id``; return the changed pipeline, or None when nothing changed."""
+    node = pipeline.node(node_id)
+    if node is None:
+        return None
+    if node_type is None:
+        st.error(f"'{node.type}' is not a node type this studio knows; fix it in the YAML.")
+        return None
+    st.markdown(f"**{node_type.title}** · `{node.id}`")
+    st.caption(node_type.description)
+    schema = node_type.Params.model_json_schema()
+    defaults = node_type.Params().model_dump() if not _required(schema) else {}
+    params = dict(node.params)
+    changed: dict[str, Any] = {}
+    for name, raw in schema.get("properties", {}).items():
+        prop, nullable = _field_schema(raw, schema.get("$defs", {}))
+        current = params.get(name, prop.get("default", defaults.get(name)))
+        value = _widget(name, prop, nullable, current, key=f"param-{revision}-{node.id}-{name}")
+        if value != current:
+            changed[name] = value
+    resources, retries, timeout = _run_settings(node, node_type, revision)
+    if not changed and resources == node.resources and retries == node.retries and timeout == node.timeout:
+        return None
+    params.update(changed)
+    updated = node.model_copy(update={"params": params, "resources": resources, "retries": retries, "timeout": timeout})
+    nodes = [updated if n.id == node.id else n for n in pipeline.spec.nodes]
+    return pipeline.model_copy(update={"spec": pipeline.spec.model_copy(update={"nodes": nodes})})
+
+
+def _required(schema: dict[str, Any]) -> list[str]:
+    return list(schema.get("required", []))
+
+
+def _run_settings(node: NodeSpec, node_type: type[NodeType], revision: int) -> tuple[Resources | None, int | None, str | None]:
+    with st.expander("Resources, retries and timeout", expanded=False):
+        own = node.resources or Resources()
+        base = node_type.resources
+        key = f"res-{revision}-{node.id}"
+        left, middle, right = st.columns(3)
+        cpu = left.text_input("CPU", value=own.cpu or "", placeholder=base.cpu or "", key=f"{key}-cpu",
+                              help='CPU cores, e.g. "2" or "500m". Empty = the node type\'s default.')
+        memory = middle.text_input("Memory", value=own.memory or "", placeholder=base.memory or "", key=f"{key}-mem",
+                                   help='e.g. "4Gi" or "512Mi". Empty = the node type\'s default.')
+        gpu = right.number_input("GPUs", min_value=0, max_value=64, value=own.gpu if own.gpu is not None else None,
+                                 placeholder=str(base.gpu or 0), step=1, key=f"{key}-gpu",
+                                 help="NVIDIA GPUs requested on Kubernetes. Empty = the node type's default.")
+        left, right = st.columns(2)
+        retries = left.number_input("Retries", min_value=0, max_value=20, value=node.retries, step=1,
+                                    placeholder="0", key=f"{key}-retries", help="Run again this many times if it fails.")
+        timeout = right.text_input("Timeout", value=node.timeout or "", placeholder="none", key=f"{key}-timeout",
+                                   help="Stop an attempt after this long, e.g. 90s, 30m, 2h.")
+    resources = Resources(cpu=cpu.strip() or None, memory=memory.strip() or None, gpu=int(gpu) if gpu is not None else None)
+    if resources == Resources():
+        resources = None
+    return resources, int(retries) if retries is not None else None, timeout.strip() or None

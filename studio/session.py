@@ -1,0 +1,62 @@
+"""The studio's per-browser-session state: the pipeline being edited and what is shown.
+
+The pipeline (a ``compiler.Pipeline``) is the single source of truth; the
+canvas, the forms and the YAML view are views of it. ``revision`` counts the
+changes Python makes to its structure (opening a file, a form edit), which is
+what tells the canvas to re-seed itself; the canvas's own edits don't bump it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import streamlit as st
+
+from compiler import Diagnostic, Metadata, Pipeline, validate_pipeline
+from nodes import Catalog, default_catalog
+
+__all__ = ["EXAMPLES", "Studio", "studio", "catalog", "blank_pipeline"]
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+@st.cache_resource
+def catalog() -> Catalog:
+    return default_catalog()
+
+
+def blank_pipeline() -> Pipeline:
+    return Pipeline(metadata=Metadata(name="my-pipeline", description="Built in pipecanvas studio"))
+
+
+@dataclass
+class Studio:
+    pipeline: Pipeline = field(default_factory=blank_pipeline)
+    revision: int = 0
+    source: str = "new pipeline"
+    selected: str | None = None
+    run_id: str | None = None
+    notice: str | None = None
+
+    def replace(self, pipeline: Pipeline, source: str | None = None, structural: bool = True) -> None:
+        """Make ``pipeline`` current; ``structural`` re-seeds the canvas (use False for the canvas's own edits)."""
+        self.pipeline = pipeline
+        if source is not None:
+            self.source = source
+        if structural:
+            self.revision += 1
+        if self.selected and self.pipeline.node(self.selected) is None:
+            self.selected = None
+
+    def diagnostics(self) -> list[Diagnostic]:
+        return validate_pipeline(self.pipeline, catalog())
+
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics() if d.severity == "error"]
+
+
+def studio() -> Studio:
+    if "studio" not in st.session_state:
+        st.session_state.studio = Studio()
+    return st.session_state.studio
