@@ -121,6 +121,8 @@ class NodeType:
     image: ClassVar[str] = DEFAULT_IMAGE
     #: False for nodes with effects outside their outputs (deploy): they run every time
     cacheable: ClassVar[bool] = True
+    #: modules ``run()`` imports; a local run imports them once up front so each step starts warm
+    warm_imports: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -48,6 +48,7 @@ class SampleDataset(NodeType):
     outputs = (Port("table", ArtifactKind.TABLE, description="The dataset, with its target column set."),)
     Params = SampleParams
     resources = Resources(cpu="500m", memory="512Mi")
+    warm_imports = ("sklearn.datasets",)
 
     def run(self, inputs: dict[str, Any], params: SampleParams, context: RunContext) -> dict[str, Any]:
         frame = _load_sample(params.dataset)

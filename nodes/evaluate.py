@@ -47,6 +47,7 @@ class EvaluateClassifier(NodeType):
     outputs = (Port("metrics", ArtifactKind.METRICS, description="Scores, confusion matrix and ROC curve points."),)
     Params = EvaluateClassifierParams
     resources = Resources(cpu="500m", memory="1Gi")
+    warm_imports = ("sklearn.metrics", "skops.io")
 
     def run(self, inputs: dict[str, Any], params: EvaluateClassifierParams, context: RunContext) -> dict[str, Any]:
         model, table = _model_and_table(inputs, "classification")
@@ -77,6 +78,7 @@ class EvaluateRegressor(NodeType):
     outputs = (Port("metrics", ArtifactKind.METRICS, description="RMSE, MAE, R² and residual points."),)
     Params = EvaluateRegressorParams
     resources = Resources(cpu="500m", memory="1Gi")
+    warm_imports = ("sklearn.metrics", "skops.io")
 
     def run(self, inputs: dict[str, Any], params: EvaluateRegressorParams, context: RunContext) -> dict[str, Any]:
         import numpy as np

@@ -43,6 +43,7 @@ class Split(NodeType):
     )
     Params = SplitParams
     resources = Resources(cpu="500m", memory="1Gi")
+    warm_imports = ("sklearn.model_selection",)
 
     def run(self, inputs: dict[str, Any], params: SplitParams, context: RunContext) -> dict[str, Any]:
         from sklearn.model_selection import train_test_split
@@ -144,6 +145,7 @@ class Clean(NodeType):
     )
     Params = CleanParams
     resources = Resources(cpu="1", memory="2Gi")
+    warm_imports = ("sklearn.compose", "sklearn.impute", "sklearn.pipeline", "sklearn.preprocessing")
 
     def run(self, inputs: dict[str, Any], params: CleanParams, context: RunContext) -> dict[str, Any]:
         train: Table = inputs["train"]

@@ -52,6 +52,8 @@ class TrainClassifier(NodeType):
     outputs = (Port("model", ArtifactKind.MODEL, description="The trained classifier."),)
     Params = ClassifierParams
     resources = Resources(cpu="1", memory="2Gi")
+    warm_imports = ("sklearn.ensemble", "sklearn.linear_model", "sklearn.neighbors", "sklearn.svm",
+                    "sklearn.pipeline", "sklearn.preprocessing", "skops.io")
 
     def run(self, inputs: dict[str, Any], params: ClassifierParams, context: RunContext) -> dict[str, Any]:
         table = _training_table(inputs)
@@ -96,6 +98,7 @@ class TrainRegressor(NodeType):
     outputs = (Port("model", ArtifactKind.MODEL, description="The trained regressor."),)
     Params = RegressorParams
     resources = Resources(cpu="1", memory="2Gi")
+    warm_imports = ("sklearn.ensemble", "sklearn.linear_model", "skops.io")
 
     def run(self, inputs: dict[str, Any], params: RegressorParams, context: RunContext) -> dict[str, Any]:
         table = _training_table(inputs)

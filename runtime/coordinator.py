@@ -81,7 +81,7 @@ class Coordinator:
                 self._heartbeat()
                 if not self.active and not self._ready():
                     break
-                time.sleep(self.poll_interval)
+                self._wait()
         except BaseException as exc:
             self.executor.close(wait=True)
             self.store.set_run_state(self.run_id, RunState.FAILED, error=f"the run process failed: {exc}")
@@ -226,6 +226,14 @@ class Coordinator:
                                     finished_at=time.time())
         self.store.set_run_state(self.run_id, RunState.CANCELLED, error="cancelled by the user")
         return RunState.CANCELLED
+
+    def _wait(self) -> None:
+        """Until the next loop: the executor's own wait (it may wake early when a step ends), else a sleep."""
+        wait = getattr(self.executor, "wait", None)
+        if wait is None:
+            time.sleep(self.poll_interval)
+        else:
+            wait(self.poll_interval)
 
     def _heartbeat(self) -> None:
         now = time.monotonic()

@@ -26,7 +26,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-__all__ = ["main", "run_step", "warm_catalog", "EXIT_OK", "EXIT_FAILED", "EXIT_INPUT_ERROR", "ERROR_PREFIX"]
+__all__ = ["main", "run_step", "warm_catalog", "cached_plan", "EXIT_OK", "EXIT_FAILED", "EXIT_INPUT_ERROR", "ERROR_PREFIX"]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -49,6 +49,12 @@ def warm_catalog():
     return default_catalog()
 
 
+@functools.lru_cache(maxsize=4)
+def cached_plan(uri: str):
+    """A run's plan never changes once written, so a process parses it at most once."""
+    return _load_plan(uri)
+
+
 def _load_plan(uri: str):
     import fsspec
 
@@ -58,15 +64,20 @@ def _load_plan(uri: str):
         return load_plan_yaml(handle.read())
 
 
-def _endpoint_launcher():
-    """Where deploy nodes start servers; the Kubernetes backend sets ``PIPECANVAS_ENDPOINTS`` to its own."""
-    backend = os.environ.get("PIPECANVAS_ENDPOINTS", "local")
-    if backend == "local":
+class _EndpointLauncherOnDemand:
+    """Builds the real launcher on first use: only deploy nodes start servers, and the local
+    launcher's HTTP client would otherwise load into every step."""
+
+    def launch(self, name: str, model_uri: str, preprocessor_uri: str | None, port: int):
+        backend = os.environ.get("PIPECANVAS_ENDPOINTS", "local")
+        if backend != "local":
+            from nodes.errors import NodeInputError
+
+            raise NodeInputError(f"endpoints for the '{backend}' backend are started by its executor, not by this step")
         from .endpoints import LocalEndpointLauncher
         from .home import endpoints_dir
 
-        return LocalEndpointLauncher(endpoints_dir())
-    return None
+        return LocalEndpointLauncher(endpoints_dir()).launch(name, model_uri, preprocessor_uri, port)
 
 
 def _write_outputs(step: Any, outputs: dict[str, Any]) -> None:
@@ -94,7 +105,7 @@ def run_step(plan_uri: str, step_id: str, log: logging.Logger) -> None:
     from nodes.context import RunContext
     from nodes.errors import NodeInputError
 
-    plan = _load_plan(plan_uri)
+    plan = cached_plan(plan_uri)
     step = plan.step(step_id)
     node_type = warm_catalog().get(step.type)
     if node_type is None:
@@ -108,7 +119,7 @@ def run_step(plan_uri: str, step_id: str, log: logging.Logger) -> None:
             step_id=step_id,
             work_dir=Path(work_dir),
             input_uris={port: ref.uri for port, ref in step.inputs.items()},
-            endpoints=_endpoint_launcher(),
+            endpoints=_EndpointLauncherOnDemand(),
             logger=log,
         )
         outputs = node_type().run(inputs, params, context)

@@ -23,9 +23,19 @@ from .states import RunState
 __all__ = ["main"]
 
 
-def _executor(backend: str):
+def _warm_imports(plan, catalog) -> tuple[str, ...]:
+    """Every module the plan's node types declare they import (see ``NodeType.warm_imports``)."""
+    modules: list[str] = []
+    for step in plan.steps:
+        node_type = catalog.get(step.type)
+        if node_type is not None:
+            modules.extend(node_type.warm_imports)
+    return tuple(dict.fromkeys(modules))
+
+
+def _executor(backend: str, plan, catalog):
     if backend == "local":
-        return LocalExecutor()
+        return LocalExecutor(warm_imports=_warm_imports(plan, catalog))
     raise SystemExit(f"unknown backend '{backend}'")
 
 
@@ -40,8 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     if run is None:
         print(f"error: no run '{args.run_id}'", file=sys.stderr)
         return 2
+    plan, catalog = load_plan_yaml(run.plan_yaml), default_catalog()
     coordinator = Coordinator(
-        store, run.id, load_plan_yaml(run.plan_yaml), _executor(run.backend), default_catalog(),
+        store, run.id, plan, _executor(run.backend, plan, catalog), catalog,
         max_parallel=int(run.options.get("max_parallel", 1)), use_cache=bool(run.options.get("use_cache", True)),
     )
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from compiler import SpecError, dump_pipeline, parse_pipeline
@@ -66,30 +68,36 @@ def _run_bar(s: Studio, errors: list) -> None:
     cols = st.columns([1, 1, 1, 4])
     reason = f"Fix {len(errors)} problem(s) first" if errors else None
     if cols[0].button("▶ Run", type="primary", disabled=bool(errors) or active, help=reason, key="run", width="stretch"):
-        try:
-            s.run_id = start_run(s.pipeline)
-        except PipecanvasError as exc:
-            st.error(f"The run could not start: {exc}")
+        _guarded(s, "The run could not start", lambda: _start(s))
         st.rerun()
     if cols[1].button("Cancel", disabled=not active, key="cancel", width="stretch"):
-        _guarded(cancel_run, s.run_id)
+        _guarded(s, "The run could not be cancelled", lambda: cancel_run(s.run_id))
         st.rerun()
     can_resume = run is not None and run.finished and run.state.value != "succeeded"
     if cols[2].button("Resume", disabled=not can_resume, key="resume", width="stretch",
                       help="Re-run the failed and skipped steps, reusing the ones that succeeded"):
-        _guarded(resume_run, s.run_id)
+        _guarded(s, "The run could not be resumed", lambda: resume_run(s.run_id))
         st.rerun()
     if errors:
         cols[3].warning(f"Run is disabled: {len(errors)} problem(s) to fix (see the list below).")
     elif run is not None:
         cols[3].info(f"Run `{run.id}`: **{run.state.value}**" + (f" — {run.error}" if run.error else ""))
+    if s.notice:
+        st.error(s.notice)
 
 
-def _guarded(action, run_id: str | None) -> None:
+def _start(s: Studio) -> None:
+    s.run_id = start_run(s.pipeline)
+
+
+def _guarded(s: Studio, failure: str, action: Callable[[], object]) -> None:
+    """Run a button's action; keep its failure in ``s.notice`` so it survives the rerun that follows."""
     try:
-        action(run_id)
+        action()
     except PipecanvasError as exc:
-        st.toast(str(exc))
+        s.notice = f"{failure}: {exc}"
+    else:
+        s.notice = None
 
 
 def _canvas_area(s: Studio, diagnostics: list) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import streamlit as st
+import yaml
 
 from compiler import NodeSpec, Pipeline
 from nodes import NodeType, Resources
@@ -41,10 +42,42 @@ def _bounds(prop: dict[str, Any], integer: bool) -> tuple[Any, Any]:
     return low, high
 
 
+def _fits(kind: str, prop: dict[str, Any], nullable: bool, value: Any) -> bool:
+    """Whether the typed widget can show ``value`` as it is (a file may hold any value, valid or not)."""
+    if value is None:
+        return nullable or kind in ("integer", "number")
+    if kind == "select":
+        return value in (prop.get("enum") or [prop.get("const")])
+    if kind == "toggle":
+        return isinstance(value, bool)
+    if kind in ("integer", "number"):
+        numeric = int if kind == "integer" else (int, float)
+        if isinstance(value, bool) or not isinstance(value, numeric):
+            return False
+        low, high = _bounds(prop, kind == "integer")
+        return (low is None or value >= low) and (high is None or value <= high)
+    return isinstance(value, str)
+
+
+def _raw_widget(label: str, value: Any, help_text: str | None, key: str) -> Any:
+    """Edit a value the typed widget cannot show as text, and keep it untouched until the user types."""
+    shown = "" if value is None else yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
+    text = st.text_input(label, value=shown, help=help_text, key=f"{key}-raw")
+    st.caption(":red[This value is not valid here; see the problems list.]")
+    if text == shown:
+        return value
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
 def _widget(name: str, prop: dict[str, Any], nullable: bool, value: Any, key: str) -> Any:
     kind = param_widget_kind(prop)
     label = name.replace("_", " ")
     help_text = prop.get("description")
+    if not _fits(kind, prop, nullable, value):
+        return _raw_widget(label, value, help_text, key)
     if kind == "select":
         choices = prop.get("enum") or [prop.get("const")]
         return st.selectbox(label, choices, index=choices.index(value) if value in choices else 0, help=help_text, key=key)
@@ -107,15 +140,21 @@ def _run_settings(node: NodeSpec, node_type: type[NodeType], revision: int) -> t
                               help='CPU cores, e.g. "2" or "500m". Empty = the node type\'s default.')
         memory = middle.text_input("Memory", value=own.memory or "", placeholder=base.memory or "", key=f"{key}-mem",
                                    help='e.g. "4Gi" or "512Mi". Empty = the node type\'s default.')
-        gpu = right.number_input("GPUs", min_value=0, max_value=64, value=own.gpu if own.gpu is not None else None,
-                                 placeholder=str(base.gpu or 0), step=1, key=f"{key}-gpu",
-                                 help="NVIDIA GPUs requested on Kubernetes. Empty = the node type's default.")
+        gpu = _count(right, "GPUs", own.gpu, 64, placeholder=str(base.gpu or 0), key=f"{key}-gpu",
+                     help="NVIDIA GPUs requested on Kubernetes. Empty = the node type's default.")
         left, right = st.columns(2)
-        retries = left.number_input("Retries", min_value=0, max_value=20, value=node.retries, step=1,
-                                    placeholder="0", key=f"{key}-retries", help="Run again this many times if it fails.")
+        retries = _count(left, "Retries", node.retries, 20, placeholder="0", key=f"{key}-retries",
+                         help="Run again this many times if it fails.")
         timeout = right.text_input("Timeout", value=node.timeout or "", placeholder="none", key=f"{key}-timeout",
                                    help="Stop an attempt after this long, e.g. 90s, 30m, 2h.")
     resources = Resources(cpu=cpu.strip() or None, memory=memory.strip() or None, gpu=int(gpu) if gpu is not None else None)
     if resources == Resources():
         resources = None
     return resources, int(retries) if retries is not None else None, timeout.strip() or None
+
+
+def _count(where: Any, label: str, value: int | None, high: int, **options: Any) -> int | None:
+    """A whole-number input from 0 to ``high``; a value from a file outside that range is shown unbounded, not refused."""
+    inside = value is None or 0 <= value <= high
+    return where.number_input(label, min_value=0 if inside else None, max_value=high if inside else None,
+                              value=value, step=1, **options)

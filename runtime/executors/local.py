@@ -22,7 +22,7 @@ from compiler.plan import PlannedStep
 
 from ..states import StepState
 from .base import EventBuffer, StepEvent, StepKey
-from .warm_fork import ForkedStep, fork_available, fork_entrypoint, preload
+from .warm_fork import ForkedStep, fork_available, fork_entrypoint, preload, wait_for_exit, warm_plan
 
 _ENTRYPOINT_PREFIX = ["python", "-m", "runtime.entrypoint"]
 
@@ -52,7 +52,10 @@ class LocalExecutor:
     name: ClassVar[str] = "local"
     supports_adoption: ClassVar[bool] = False
 
-    def __init__(self, env: dict[str, str] | None = None, python: str = sys.executable, fork: bool | None = None) -> None:
+    def __init__(
+        self, env: dict[str, str] | None = None, python: str = sys.executable, fork: bool | None = None,
+        warm_imports: tuple[str, ...] = (),
+    ) -> None:
         self._env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         self._python = python
         self._running: dict[StepKey, _Running] = {}
@@ -61,7 +64,7 @@ class LocalExecutor:
             fork = os.environ.get("PIPECANVAS_LOCAL_LAUNCH", "fork") != "spawn"
         self._fork = fork and fork_available()
         if self._fork:
-            preload()
+            preload(warm_imports)
 
     def submit(self, step: PlannedStep, key: StepKey, log_path: str) -> None:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
@@ -70,6 +73,7 @@ class LocalExecutor:
         env = {**self._env, "PIPECANVAS_RUN_ID": key.run_id, "PIPECANVAS_STEP_ATTEMPT": str(key.attempt)}
         try:
             if self._fork and step.argv[:3] == _ENTRYPOINT_PREFIX:
+                warm_plan(step.argv[3:])
                 process, log = fork_entrypoint(step.argv[3:], env, log_path), None
             else:
                 process, log = self._spawn(step.argv, env, log_path)
@@ -103,6 +107,10 @@ class LocalExecutor:
             del self._running[key]
             self._events.put(_exit_event(key, code, running.stop_reason))
         return self._events.drain()
+
+    def wait(self, timeout: float) -> None:
+        """Sleep up to ``timeout`` seconds, waking as soon as a running step exits."""
+        wait_for_exit([r.process.pid for r in self._running.values()], timeout)
 
     def cancel(self, key: StepKey, reason: str = "cancelled") -> None:
         running = self._running.get(key)

@@ -10,26 +10,21 @@ same entrypoint function with exactly the plan's argv, as a Kubernetes pod does.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import signal
 import sys
 import traceback
 
-__all__ = ["PRELOAD_MODULES", "preload", "ForkedStep", "fork_entrypoint", "fork_available"]
+__all__ = ["PRELOAD_MODULES", "preload", "warm_plan", "ForkedStep", "fork_entrypoint", "fork_available", "wait_for_exit"]
 
-#: modules almost every step needs; importing them in the parent makes each step start in milliseconds
+#: modules every step needs (artifact I/O, the plan, the entrypoint); node types add their own
+#: through ``NodeType.warm_imports``, so a run imports only what its steps will use
 PRELOAD_MODULES = (
     "pandas",
     "pyarrow.parquet",
     "fsspec",
-    "skops.io",
-    "sklearn.base",
-    "sklearn.pipeline",
-    "sklearn.compose",
-    "sklearn.preprocessing",
-    "sklearn.impute",
-    "sklearn.metrics",
     "nodes.artifact_io",
     "nodes.builtin",
     "compiler.plan",
@@ -41,10 +36,11 @@ def fork_available() -> bool:
     return hasattr(os, "fork") and sys.platform.startswith("linux")
 
 
-def preload(modules: tuple[str, ...] = PRELOAD_MODULES) -> list[str]:
-    """Import ``modules`` now; return the ones that could not be imported (they load in each step)."""
+def preload(extra: tuple[str, ...] = ()) -> list[str]:
+    """Import the base modules and ``extra`` now; return those that could not be imported (each step
+    then imports them itself, and reports the error if it really needs them)."""
     missing = []
-    for name in modules:
+    for name in dict.fromkeys(PRELOAD_MODULES + tuple(extra)):
         try:
             importlib.import_module(name)
         except Exception:
@@ -52,7 +48,60 @@ def preload(modules: tuple[str, ...] = PRELOAD_MODULES) -> list[str]:
     from runtime.entrypoint import warm_catalog
 
     warm_catalog()
+    _exercise_table_io()
+    gc.collect()
+    gc.freeze()  # keep the collector away from inherited objects: fewer pages copied in each child
     return missing
+
+
+def _exercise_table_io() -> None:
+    """Write and read a one-row table once: pyarrow and pandas import more on first use than on import."""
+    try:
+        import pandas as pd
+
+        from nodes.artifact_io import read_artifact, write_artifact
+        from nodes.artifacts import ArtifactKind, Table
+
+        uri = f"memory://pipecanvas-warm-up-{os.getpid()}.parquet"
+        write_artifact(ArtifactKind.TABLE, Table(pd.DataFrame({"x": [1], "y": ["a"]}), target="y"), uri)
+        read_artifact(ArtifactKind.TABLE, uri)
+        import fsspec
+
+        fsspec.filesystem("memory").rm(uri.split("://", 1)[1])
+    except Exception:  # only an optimisation
+        pass
+
+
+def warm_plan(entrypoint_args: list[str]) -> None:
+    """Parse the step's plan in the parent once, so forked children find it already loaded."""
+    from runtime.entrypoint import cached_plan
+
+    if "--plan" in entrypoint_args:
+        try:
+            cached_plan(entrypoint_args[entrypoint_args.index("--plan") + 1])
+        except Exception:  # the child will load it itself and report the problem in its log
+            pass
+
+
+def wait_for_exit(pids: list[int], timeout: float) -> None:
+    """Block until one of ``pids`` exits or ``timeout`` passes (pidfds on Linux; a plain sleep elsewhere)."""
+    import select
+    import time
+
+    if not pids or not hasattr(os, "pidfd_open"):
+        time.sleep(timeout)
+        return
+    fds = []
+    try:
+        for pid in pids:
+            try:
+                fds.append(os.pidfd_open(pid))
+            except OSError:  # already gone: nothing to wait for
+                return
+        select.select(fds, [], [], timeout)
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 class ForkedStep:
@@ -89,6 +138,7 @@ def fork_entrypoint(entrypoint_args: list[str], env: dict[str, str], log_path: s
 def _run_child(entrypoint_args: list[str], env: dict[str, str], log_fd: int) -> None:
     code = 1
     try:
+        gc.disable()  # a step is short-lived; collecting would touch (and copy) the parent's pages
         os.setsid()
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
             signal.signal(sig, signal.SIG_DFL)

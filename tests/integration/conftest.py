@@ -62,8 +62,8 @@ def _stop_leftovers(store: RunStore) -> None:
         if not run.finished and process_alive(run.pid):
             os.kill(run.pid, signal.SIGTERM)
             wait_for_run(store, run.id, timeout=15)
-        for step in store.steps(run.id):
-            if step.pid and process_alive(step.pid) and b"runtime.entrypoint" in _cmdline(step.pid):
+        for step in store.steps(run.id):  # orphans of a killed run: spawned entrypoints or forks of the run process
+            if step.pid and process_alive(step.pid) and run.id.encode() in _cmdline(step.pid):
                 os.killpg(step.pid, signal.SIGKILL)
 
 

@@ -148,7 +148,7 @@ def test_bad_input_is_not_retried_and_skips_downstream(runs, store):
 def test_timeout_kills_the_step_and_skips_its_dependents(runs, store):
     pipeline = runs.pipeline([_source(), _sleep("slow", 30, timeout="2s"), _sleep("after", 0)],
                              [("source", "slow"), ("slow", "after")])
-    run = runs.run(pipeline, timeout=25)
+    run = runs.run(pipeline, timeout=30)  # the step alone would sleep 30 s
 
     assert run.state == "failed"
     slow = store.step(run.id, "slow")
@@ -205,7 +205,11 @@ def test_kill_9_of_a_step_fails_it_skips_dependents_and_resume_finishes_the_run(
     assert store.metrics(run_id)["after"] == {"value": 2}
 
 
-def test_killed_run_process_is_detected_as_lost_and_can_be_resumed(runs, store, tmp_path, wait_until, capsys):
+@pytest.mark.parametrize("launch", ["fork", "spawn"])
+def test_killed_run_process_is_detected_as_lost_and_can_be_resumed(launch, runs, store, tmp_path, wait_until, capsys,
+                                                                   monkeypatch):
+    """Step processes outlive their run process either way they were started; resume must stop them."""
+    monkeypatch.setenv("PIPECANVAS_LOCAL_LAUNCH", launch)
     run_id = runs.start(_long_chain(runs, tmp_path), max_parallel=2)
     orphan = _pid_of_sleeping_step(tmp_path, wait_until)
 
@@ -244,6 +248,17 @@ def test_cancel_stops_the_running_step_and_its_process_group(runs, store, tmp_pa
         os.killpg(pid, 0)
 
 
+def test_cancel_right_after_start_cancels_the_run(runs, tmp_path):
+    """As when Ctrl-C comes before the run process has even started its first step."""
+    run_id = runs.start(_long_chain(runs, tmp_path), max_parallel=1)
+
+    cancel_run(run_id, store=runs.store)
+    run = runs.wait(run_id, timeout=30)
+
+    assert run.state == "cancelled", runs.describe(run_id)
+    assert "succeeded" not in {runs.states(run_id)["slow"], runs.states(run_id)["after"]}
+
+
 # ---- many runs at once ----------------------------------------------------------------------------
 
 
@@ -261,3 +276,4 @@ def test_twenty_runs_started_at_once_all_finish_with_every_event(runs, store, ho
         assert store.metrics(run_id)["tail"] == {"value": 1}
         run_log = (home / "runs" / run_id / "run.log").read_text()
         assert "database is locked" not in run_log and "Traceback" not in run_log
+

@@ -1,0 +1,46 @@
+"""Reach a cluster: a kubeconfig context (``$KUBECONFIG`` or ``~/.kube/config``), or, inside a pod, its service account."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from kubernetes import client, config
+
+from nodes.errors import PipecanvasError
+
+__all__ = ["ClusterConfigError", "api_client", "kubeconfig_contexts"]
+
+
+class ClusterConfigError(PipecanvasError):
+    """No way to reach the cluster asked for: no kubeconfig, or no such context."""
+
+
+def _kubeconfig_path() -> Path:
+    first = (os.environ.get("KUBECONFIG") or "").split(os.pathsep)[0]
+    return Path(first).expanduser() if first else Path.home() / ".kube" / "config"
+
+
+def kubeconfig_contexts() -> list[str]:
+    """The context names of the kubeconfig (empty when there is none)."""
+    try:
+        contexts, _ = config.list_kube_config_contexts()
+    except (config.ConfigException, OSError, TypeError):
+        return []
+    return [context["name"] for context in contexts or []]
+
+
+def api_client(context: str | None = None) -> client.ApiClient:
+    """A client for kubeconfig context ``context`` (None: the current one, or in-cluster config inside a pod)."""
+    in_pod = bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
+    if context is None and in_pod and not _kubeconfig_path().exists():
+        configuration = client.Configuration()
+        config.load_incluster_config(client_configuration=configuration)
+        return client.ApiClient(configuration)
+    try:
+        return config.new_client_from_config(context=context)
+    except (config.ConfigException, OSError) as exc:
+        known = kubeconfig_contexts()
+        if context is not None and known and context not in known:
+            raise ClusterConfigError(f"no kubeconfig context '{context}'; known contexts: {', '.join(known)}") from None
+        raise ClusterConfigError(f"cannot read the cluster settings from {_kubeconfig_path()}: {exc}") from None
