@@ -67,6 +67,7 @@ class Coordinator:
 
     def run(self) -> RunState:
         self._load_states()
+        self._adopt()
         self.store.set_run_state(self.run_id, RunState.RUNNING, pid=_pid())
         try:
             while True:
@@ -108,6 +109,20 @@ class Coordinator:
             if record.state != StepState.PENDING:
                 self.store.set_step(self.run_id, record.step_id, StepState.PENDING, detail="resumed",
                                     exit_code=None, signal=None, error=None, pid=None)
+
+    def _adopt(self) -> None:
+        """On resume, re-attach to attempts the stopped run process left running (backends that can: Kubernetes)."""
+        if not getattr(self.executor, "supports_adoption", False):
+            return
+        keys = [StepKey(self.run_id, step_id, self.attempts[step_id]) for step_id, state in self.state.items()
+                if state == StepState.PENDING and self.attempts.get(step_id)]
+        missing = set(self.executor.adopt(self.run_id, keys)) if keys else set()
+        for key in keys:
+            if key not in missing:
+                self.state[key.step_id] = StepState.QUEUED
+                self.active[key.step_id] = _Attempt(key, time.monotonic())
+                self.store.set_step(self.run_id, key.step_id, StepState.QUEUED, detail="re-attached to its attempt",
+                                    error=None, finished_at=None)
 
     def _ready(self) -> list[PlannedStep]:
         return [
@@ -165,6 +180,8 @@ class Coordinator:
         elif event.state == StepState.FAILED:
             del self.active[step.id]
             self._failed(step, event, attempt.stop_reason)
+        elif event.detail:  # why a launched step still waits (e.g. no node has its GPUs): shown, state kept
+            self.store.set_step(self.run_id, step.id, self.state[step.id], detail=event.detail)
 
     def _succeeded(self, step: PlannedStep, event: StepEvent) -> None:
         try:

@@ -68,8 +68,15 @@ class _EndpointLauncherOnDemand:
     """Builds the real launcher on first use: only deploy nodes start servers, and the local
     launcher's HTTP client would otherwise load into every step."""
 
+    def __init__(self, plan: Any = None, step: Any = None) -> None:
+        self._plan, self._step = plan, step
+
     def launch(self, name: str, model_uri: str, preprocessor_uri: str | None, port: int):
         backend = os.environ.get("PIPECANVAS_ENDPOINTS", "local")
+        if backend == "kubernetes" and self._step is not None:  # the step's pod applies the server's manifests
+            from .k8s_endpoints import KubernetesEndpointLauncher
+
+            return KubernetesEndpointLauncher(self._plan, self._step).launch(name, model_uri, preprocessor_uri, port)
         if backend != "local":
             from nodes.errors import NodeInputError
 
@@ -119,7 +126,7 @@ def run_step(plan_uri: str, step_id: str, log: logging.Logger) -> None:
             step_id=step_id,
             work_dir=Path(work_dir),
             input_uris={port: ref.uri for port, ref in step.inputs.items()},
-            endpoints=_EndpointLauncherOnDemand(),
+            endpoints=_EndpointLauncherOnDemand(plan, step),
             logger=log,
         )
         outputs = node_type().run(inputs, params, context)

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
 
 from nodes.errors import PipecanvasError
 
-__all__ = ["ClusterConfigError", "api_client", "kubeconfig_contexts"]
+__all__ = ["ClusterConfigError", "api_client", "api_message", "kubeconfig_contexts"]
 
 
 class ClusterConfigError(PipecanvasError):
     """No way to reach the cluster asked for: no kubeconfig, or no such context."""
+
+
+def api_message(exc: Exception) -> str:
+    """The API server's own words for an error (``jobs.batch "x" is forbidden: …``), else the error itself."""
+    if isinstance(exc, ApiException):
+        try:
+            message = json.loads(exc.body or "{}").get("message")
+        except (ValueError, AttributeError):
+            message = None
+        return message or f"{exc.status} {exc.reason}"
+    return str(exc)
 
 
 def _kubeconfig_path() -> Path:

@@ -33,9 +33,13 @@ def _warm_imports(plan, catalog) -> tuple[str, ...]:
     return tuple(dict.fromkeys(modules))
 
 
-def _executor(backend: str, plan, catalog):
+def _executor(backend: str, plan, catalog, run=None):
     if backend == "local":
         return LocalExecutor(warm_imports=_warm_imports(plan, catalog))
+    if backend == "kubernetes":  # the cluster settings travel in the run's options (see runtime.runs.start_run)
+        from .executors.kubernetes import KubernetesExecutor
+
+        return KubernetesExecutor.from_run(run.id, plan, run.options.get("kubernetes") or {})
     raise SystemExit(f"unknown backend '{backend}'")
 
 
@@ -52,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     plan, catalog = load_plan_yaml(run.plan_yaml), default_catalog()
     coordinator = Coordinator(
-        store, run.id, plan, _executor(run.backend, plan, catalog), catalog,
+        store, run.id, plan, _executor(run.backend, plan, catalog, run), catalog,
         max_parallel=int(run.options.get("max_parallel", 1)), use_cache=bool(run.options.get("use_cache", True)),
     )
     for sig in (signal.SIGTERM, signal.SIGINT):

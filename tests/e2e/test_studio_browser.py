@@ -1,0 +1,291 @@
+"""The studio in a real browser: build the iris pipeline from the palette, run it, read its accuracy, save it.
+
+Everything goes through what an analyst touches: palette items dragged onto
+the canvas, handles dragged onto handles, the properties form, the Run
+button, the node's Outputs tab and the Save YAML download. The canvas's test
+hooks (``data-testid`` and ``window.__pipecanvas``) are only read. Screenshots
+of each stage land in tests/e2e/artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compiler import dump_pipeline, parse_pipeline, validate_pipeline
+from nodes import default_catalog
+
+pytestmark = pytest.mark.skipif(
+    not Path("/usr/bin/chromium").exists(),
+    reason="the browser tests drive Debian's chromium (/usr/bin/chromium): `apt-get install chromium` (.ci/run does)",
+)
+pytest.importorskip("playwright.sync_api", reason="Playwright's Python package is a dev extra: pip install -e '.[dev]'")
+
+RUN_TIMEOUT = 90.0
+
+#: Where each node type is dropped, in pixels from the canvas pane's top-left corner: two rows, left to right.
+SPOTS = {
+    "data.sample": (150, 150),
+    "prepare.split": (470, 150),
+    "train.classifier": (790, 110),
+    "evaluate.classifier": (640, 400),
+}
+WIRES = [  # (from handle, to handle), as node.port on the canvas ids the palette gives
+    ("data-sample.table", "prepare-split.table"),
+    ("prepare-split.train", "train-classifier.train"),
+    ("train-classifier.model", "evaluate-classifier.model"),
+    ("prepare-split.test", "evaluate-classifier.test"),
+]
+
+
+class Canvas:
+    """The pipeline canvas on a studio page, as the mouse and the canvas's read-only test hooks see it."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.pane = page.locator(".react-flow__pane").first
+
+    # -- reading ---------------------------------------------------------------------------------------
+
+    def nodes(self) -> list[dict[str, Any]]:
+        return self.page.evaluate("window.__pipecanvas.getNodes()")
+
+    def positions(self) -> dict[str, tuple[float, float]]:
+        return {n["id"]: (n["position"]["x"], n["position"]["y"]) for n in self.nodes()}
+
+    def edges(self) -> set[tuple[str, str]]:
+        return {(e["from"], e["to"]) for e in self.page.evaluate("window.__pipecanvas.getEdges()")}
+
+    def viewport(self) -> dict[str, float]:
+        return self.page.evaluate("window.__pipecanvas.getViewport()")
+
+    def card(self, node_id: str) -> Any:
+        return self.page.get_by_test_id(f"node-{node_id}")
+
+    def status(self, node_id: str) -> str | None:
+        badge = self.page.get_by_test_id(f"status-{node_id}")
+        return badge.get_attribute("data-state") if badge.count() else None
+
+    def settled(self, timeout: float = 5.0) -> dict[str, float]:
+        """The viewport once it has stopped moving (a fit-view animates)."""
+        deadline = time.monotonic() + timeout
+        before = self.viewport()
+        while time.monotonic() < deadline:
+            self.page.wait_for_timeout(300)
+            now = self.viewport()
+            if now == before:
+                return now
+            before = now
+        return before
+
+    # -- doing -----------------------------------------------------------------------------------------
+
+    def point(self, spot: tuple[float, float]) -> tuple[float, float]:
+        box = self.pane.bounding_box()
+        return box["x"] + spot[0], box["y"] + spot[1]
+
+    def drop(self, node_type: str, spot: tuple[float, float]) -> str:
+        """Drag ``node_type`` from the palette and drop it at ``spot``; returns the new node's id."""
+        before = {n["id"] for n in self.nodes()}
+        self.page.get_by_test_id(f"palette-{node_type}").drag_to(self.pane, target_position=dict(zip("xy", spot)))
+        self.page.wait_for_function(f"window.__pipecanvas.getNodes().length === {len(before) + 1}")
+        (added,) = {n["id"] for n in self.nodes()} - before
+        self.card(added).wait_for()
+        return added
+
+    def under(self, node_id: str, spot: tuple[float, float]) -> bool:
+        """Whether the card's header is under ``spot`` (where its palette item was let go)."""
+        x, y = self.point(spot)
+        box = self.card(node_id).bounding_box()
+        return box["x"] <= x <= box["x"] + box["width"] and box["y"] <= y <= box["y"] + 60
+
+    def move(self, node_id: str, spot: tuple[float, float]) -> None:
+        """Drag a card by its header so that it lies as if it had been dropped at ``spot``."""
+        box = self.card(node_id).bounding_box()
+        zoom = self.viewport()["zoom"]
+        # A drop puts the card's top-left corner 110 x 24 canvas units up and left of the pointer.
+        self._drag((box["x"] + 110 * zoom, box["y"] + 24 * zoom), self.point(spot))
+
+    def connect(self, source: str, target: str) -> None:
+        """Drag from the output handle ``node.port`` to the input handle ``node.port``."""
+        self._drag(self._handle(source, "out"), self._handle(target, "in"))
+
+    def _handle(self, ref: str, direction: str) -> tuple[float, float]:
+        node, port = ref.rsplit(".", 1)
+        box = self.page.get_by_test_id(f"handle-{node}-{direction}-{port}").bounding_box()
+        return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+    def _drag(self, start: tuple[float, float], end: tuple[float, float]) -> None:
+        self.page.mouse.move(*start)
+        self.page.mouse.down()
+        self.page.mouse.move(*end, steps=15)
+        self.page.mouse.up()
+
+    def wait_for_edge(self, source: str, target: str) -> None:
+        self.page.wait_for_function(
+            "([s, t]) => window.__pipecanvas.getEdges().some(e => e.from === s && e.to === t)", arg=[source, target])
+
+
+def build_from_palette(canvas: Canvas) -> dict[str, str]:
+    """Drop the four iris nodes at their spots; returns type -> node id."""
+    ids = {}
+    for number, (node_type, spot) in enumerate(SPOTS.items()):
+        ids[node_type] = canvas.drop(node_type, spot)
+        if number == 0:
+            # Known canvas issue: React Flow's `fitView` prop re-fits the view when the first node appears on
+            # an empty canvas, so the first card may jump to the centre. Put it back where it was dropped.
+            canvas.settled()
+            if not canvas.under(ids[node_type], spot):
+                canvas.move(ids[node_type], spot)
+                canvas.settled()
+        assert canvas.under(ids[node_type], spot), f"{node_type} did not appear where it was dropped"
+    return ids
+
+
+def yaml_view(page: Any) -> Any:
+    """The sidebar's read-only YAML view (in the page even while its expander is closed)."""
+    return page.get_by_test_id("stSidebar").locator("code")
+
+
+def wait_until(check: Any, what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out after {timeout:.0f}s waiting for {what}"
+        time.sleep(0.2)
+
+
+def download_yaml(page: Any, tmp_path: Path, name: str) -> str:
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Save YAML").click()
+    path = tmp_path / name
+    download.value.save_as(path)
+    return path.read_text(encoding="utf-8")
+
+
+def wait_for_states(canvas: Canvas, ids: list[str], state: str, watch: dict[str, Any]) -> list[dict[str, str | None]]:
+    """Poll the status badges until every node shows ``state``, checking at each poll that nothing moved.
+
+    ``watch`` holds the viewport and node positions from before the run; every status change must leave
+    both exactly as they were. Returns the distinct status snapshots seen, in order.
+    """
+    seen: list[dict[str, str | None]] = []
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while True:
+        statuses = {node_id: canvas.status(node_id) for node_id in ids}
+        if not seen or statuses != seen[-1]:
+            seen.append(statuses)
+            assert canvas.viewport() == watch["viewport"], f"the viewport moved when the statuses became {statuses}"
+            assert canvas.positions() == watch["positions"], f"nodes moved when the statuses became {statuses}"
+        if all(value == state for value in statuses.values()):
+            return seen
+        assert "failed" not in statuses.values(), f"a step failed: {statuses}"
+        assert time.monotonic() < deadline, f"not every node {state} after {RUN_TIMEOUT:.0f}s: {seen}"
+        canvas.page.wait_for_timeout(200)
+
+
+def test_build_run_and_save_the_iris_pipeline_from_the_palette(page, shot, tmp_path: Path) -> None:
+    canvas = Canvas(page)
+    assert canvas.nodes() == []
+    shot("blank-canvas")
+
+    ids = build_from_palette(canvas)
+    assert list(ids.values()) == ["data-sample", "prepare-split", "train-classifier", "evaluate-classifier"]
+    missing = page.get_by_test_id("errors-prepare-split")
+    missing.wait_for()
+    assert "input 'table'" in missing.get_attribute("title")
+    assert page.get_by_role("button", name="▶ Run").is_disabled()
+    shot("nodes-dropped-with-missing-inputs")
+
+    for source, target in WIRES:
+        canvas.connect(source, target)
+        canvas.wait_for_edge(source, target)
+    assert canvas.edges() == set(WIRES)
+    for node_id in ids.values():  # the badges clear once Python has validated the connected pipeline
+        page.get_by_test_id(f"errors-{node_id}").wait_for(state="detached")
+    shot("connected")
+
+    canvas.card("train-classifier").locator(".pc-node__title").click()
+    trees = page.get_by_test_id("stNumberInput").filter(has_text="n estimators").locator("input")
+    trees.fill("50")
+    trees.press("Enter")
+    yaml_view(page).filter(has_text="n_estimators: 50").wait_for(state="attached")
+    run = page.get_by_role("button", name="▶ Run")
+    assert run.is_enabled()
+    shot("train-selected-with-50-trees")
+
+    watch = {"viewport": canvas.settled(), "positions": canvas.positions()}
+    run.click()
+    seen = wait_for_states(canvas, list(ids.values()), "succeeded", watch)
+    assert len(seen) >= 2, "the canvas never showed the run's progress"
+    for node_id in ids.values():
+        assert "Succeeded" in page.get_by_test_id(f"status-{node_id}").inner_text()
+    shot("run-succeeded")
+
+    canvas.card("evaluate-classifier").locator(".pc-node__title").click()
+    page.get_by_role("tab", name="Outputs").click()
+    accuracy = page.get_by_test_id("stMetric").filter(has_text="accuracy").get_by_test_id("stMetricValue")
+    accuracy.wait_for()
+    assert float(accuracy.inner_text()) >= 0.9
+    shot("evaluate-outputs")
+
+    saved = download_yaml(page, tmp_path, "saved.yaml")
+    loaded = parse_pipeline(saved)
+    assert [d for d in validate_pipeline(loaded.pipeline, default_catalog(), loaded.source_map) if d.severity == "error"] == []
+    pipeline = loaded.pipeline
+    assert {(e.from_, e.to) for e in pipeline.spec.edges} == set(WIRES)
+    assert {n.id: n.type for n in pipeline.spec.nodes} == {node_id: t for t, node_id in ids.items()}
+    assert pipeline.node("train-classifier").params == {"n_estimators": 50}
+    saved_positions = {n.id: (n.ui.x, n.ui.y) for n in pipeline.spec.nodes}
+    assert saved_positions == {i: (round(x), round(y)) for i, (x, y) in canvas.positions().items()}  # saved to the pixel
+    assert saved == dump_pipeline(pipeline)
+
+    canvas.move("evaluate-classifier", (300, 420))  # change the canvas, then open the saved file over it
+    trees.fill("70")
+    trees.press("Enter")
+    yaml_view(page).filter(has_text="n_estimators: 70").wait_for(state="attached")
+    assert canvas.positions() != saved_positions
+    page.get_by_test_id("stFileUploader").locator("input[type=file]").set_input_files(tmp_path / "saved.yaml")
+    wait_until(lambda: canvas.positions() == saved_positions, "the canvas to show the reopened file")
+    assert canvas.edges() == set(WIRES)
+    assert download_yaml(page, tmp_path, "reopened.yaml") == saved
+    shot("reopened-from-yaml")
+
+
+def test_an_incompatible_connection_is_refused_and_says_why(page, shot) -> None:
+    canvas = Canvas(page)
+    build_from_palette(canvas)
+    canvas.connect("train-classifier.model", "evaluate-classifier.test")
+    toast = page.get_by_test_id("canvas-toast")
+    toast.wait_for()
+    assert "cannot feed" in toast.inner_text()
+    assert "model" in toast.inner_text() and "table" in toast.inner_text()
+    shot("refused")
+    page.wait_for_timeout(500)
+    assert canvas.edges() == set()
+    assert "input 'test'" in page.get_by_test_id("errors-evaluate-classifier").get_attribute("title")
+
+
+def test_status_updates_leave_a_zoomed_and_panned_view_alone(page, shot) -> None:
+    canvas = Canvas(page)
+    page.get_by_label("New from the gallery").click()
+    page.get_by_role("option", name="diabetes-regression.yaml").click()
+    page.get_by_role("button", name="Create", exact=True).click()
+    canvas.card("score-forest").wait_for()
+    canvas.settled()
+    page.get_by_role("button", name="Zoom In").click()
+    canvas.settled()
+    page.mouse.move(*canvas.point((120, 90)))  # zoom with the wheel off-centre: the view pans too
+    page.mouse.wheel(0, -240)
+    watch = {"viewport": canvas.settled(), "positions": canvas.positions()}
+    shot("zoomed-and-panned")
+
+    page.get_by_role("button", name="▶ Run").click()
+    ids = list(watch["positions"])
+    seen = wait_for_states(canvas, ids, "succeeded", watch)
+    assert any(any(state in ("queued", "running") for state in snapshot.values()) for snapshot in seen), (
+        f"no status update was seen while the run went on: {json.dumps(seen)}")
+    shot("run-finished-view-unchanged")
