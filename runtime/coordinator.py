@@ -57,6 +57,7 @@ class Coordinator:
         self.attempts: dict[str, int] = {}
         self.active: dict[str, _Attempt] = {}
         self.retrying: set[str] = set()
+        self.first_attempt: dict[str, int] = {}
         self._cancel = threading.Event()
         self._last_beat = 0.0
 
@@ -100,6 +101,7 @@ class Coordinator:
         """Fresh steps start pending; on resume, finished successes stay and everything else runs again."""
         for record in self.store.steps(self.run_id):
             self.attempts[record.step_id] = record.attempt
+            self.first_attempt[record.step_id] = record.attempt + 1  # a resume gets a fresh retry budget
             if record.state in OK_STEP_STATES:
                 self.state[record.step_id] = record.state
                 continue
@@ -199,11 +201,12 @@ class Coordinator:
             message = f"{stop_reason}; {message}"
         attempt = event.key.attempt
         retryable = event.exit_code != EXIT_INPUT_ERROR and not self._cancel.is_set()
-        if retryable and attempt <= step.retries:
+        if retryable and attempt - self.first_attempt.get(step.id, 1) < step.retries:
             self.state[step.id] = StepState.PENDING
             self.retrying.add(step.id)
             self.store.set_step(self.run_id, step.id, StepState.RETRYING,
-                                detail=f"attempt {attempt} of {step.retries + 1} failed: {message}",
+                                detail=f"attempt {attempt - self.first_attempt.get(step.id, 1) + 1} of "
+                                       f"{step.retries + 1} failed: {message}",
                                 exit_code=event.exit_code, signal=event.signal, error=message, finished_at=event.at)
             return
         self.state[step.id] = StepState.FAILED

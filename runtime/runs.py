@@ -30,7 +30,7 @@ from .states import FINISHED_RUN_STATES, RunState
 
 __all__ = ["RunError", "BACKENDS", "start_run", "resume_run", "cancel_run", "find_run", "reap_lost", "wait_for_run"]
 
-BACKENDS = ("local",)
+BACKENDS = ("local", "kubernetes")
 _STALE_SECONDS = 60.0
 
 
@@ -45,19 +45,37 @@ def _new_run_id() -> str:
 def start_run(
     pipeline: Pipeline, *, backend: str = "local", max_parallel: int | None = None, use_cache: bool = True,
     catalog: Catalog | None = None, store: RunStore | None = None, home: Path | None = None,
+    kubernetes: dict | None = None,
 ) -> str:
-    """Compile ``pipeline``, record the run, and start its process. Returns the run id at once."""
+    """Compile ``pipeline``, record the run, and start its process. Returns the run id at once.
+
+    ``kubernetes`` holds the cluster settings (``runtime.k8s_types.KubernetesSettings``) of a
+    ``backend="kubernetes"`` run, which is pre-flighted first (``k8s_preflight.PreflightError``).
+    """
     if backend not in BACKENDS:
         raise RunError(f"unknown backend '{backend}'; available: {', '.join(BACKENDS)}")
+    if kubernetes and backend != "kubernetes":
+        raise RunError("cluster settings (context, namespace, storage…) only apply with backend 'kubernetes'")
     home = home or pipecanvas_home()
     store = store or open_store(home)
     run_id = _new_run_id()
-    artifact_root = str(run_dir(run_id, home) / "artifacts")
-    plan = compile_plan(pipeline, catalog or default_catalog(), artifact_root, fingerprint_sources=True)
+    extra: dict = {}
+    if backend == "kubernetes":  # artifacts on the cluster's storage; the executor ships the plan to the pods
+        from .k8s_runs import prepare_kubernetes_run
+
+        prepared = prepare_kubernetes_run(pipeline, catalog or default_catalog(), run_id, kubernetes or {})
+        plan = prepared.plan
+        extra = {"kubernetes": prepared.settings.model_dump(exclude_none=True),
+                 "preflight_warnings": [warning.message for warning in prepared.warnings]}
+    else:
+        artifact_root = str(run_dir(run_id, home) / "artifacts")
+        plan = compile_plan(pipeline, catalog or default_catalog(), artifact_root, fingerprint_sources=True)
     plan_yaml = dump_plan_yaml(plan)
-    with fsspec.open(plan.plan_uri, "w", encoding="utf-8", auto_mkdir=True) as handle:
-        handle.write(plan_yaml)
-    options = {"max_parallel": max_parallel or os.cpu_count() or 1, "use_cache": use_cache}
+    if backend == "local":
+        with fsspec.open(plan.plan_uri, "w", encoding="utf-8", auto_mkdir=True) as handle:
+            handle.write(plan_yaml)
+    parallel = max_parallel or (len(plan.steps) if backend == "kubernetes" else os.cpu_count()) or 1
+    options = {"max_parallel": parallel, "use_cache": use_cache, **extra}
     store.create_run(run_id, plan.pipeline, dump_pipeline(pipeline), plan_yaml, backend, _new_steps(plan, run_id, home),
                      options)
     store.set_run_pid(run_id, _spawn(run_id, home))

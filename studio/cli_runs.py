@@ -67,19 +67,48 @@ def _wait(store: RunStore, run_id: str) -> None:
         time.sleep(_REFRESH)
 
 
+def _cluster_settings(**given: Optional[str]) -> dict[str, str]:
+    return {name: value for name, value in given.items() if value is not None}
+
+
+def _start(file: Path, loaded, backend: str, cluster: dict[str, str], **options) -> str:
+    """start_run, with a Kubernetes run's pre-flight findings printed (exit 2 when any is an error)."""
+    from runtime.k8s_preflight import PreflightError
+
+    try:
+        run_id = start_run(loaded.pipeline, backend=backend, kubernetes=cluster or None, **options)
+    except PreflightError as exc:
+        for diagnostic in sorted(exc.diagnostics, key=lambda d: d.severity != "error"):
+            err.print(diagnostic.format(str(file)), style="red" if diagnostic.severity == "error" else "yellow",
+                      markup=False, emoji=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    store = options["store"]
+    for warning in store.get_run(run_id).options.get("preflight_warnings") or []:
+        err.print(f"{file}: warning: {warning}", style="yellow", markup=False, emoji=False, soft_wrap=True)
+    return run_id
+
+
 @app.command("run")
 def run_command(
     file: Path = typer.Argument(..., help="Pipeline YAML file."),
-    backend: str = typer.Option("local", "--backend", help="Where steps run: local."),
+    backend: str = typer.Option("local", "--backend", help="Where steps run: local or kubernetes."),
     max_parallel: Optional[int] = typer.Option(None, "--max-parallel", min=1, help="Most steps at once (default: CPUs)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Run every step even if its inputs did not change."),
     detach: bool = typer.Option(False, "--detach", help="Start the run and return; it keeps going on its own."),
     as_json: bool = typer.Option(False, "--json", help="Print the final run record as JSON instead of the live table."),
+    context: Optional[str] = typer.Option(None, "--context", help="kubernetes: kubeconfig context (default: current)."),
+    namespace: Optional[str] = typer.Option(None, "--namespace", help="kubernetes: namespace (default pipecanvas)."),
+    pvc: Optional[str] = typer.Option(None, "--pvc", help="kubernetes: ReadWriteMany claim for the artifacts."),
+    bucket: Optional[str] = typer.Option(None, "--bucket", help="kubernetes: object-store root for the artifacts instead."),
+    bucket_secret: Optional[str] = typer.Option(None, "--bucket-secret", help="kubernetes: Secret with the bucket's keys."),
+    image_registry: Optional[str] = typer.Option(None, "--image-registry", help="kubernetes: registry for bare images."),
 ) -> None:
     """Run a pipeline and show its progress live."""
     loaded = read_pipeline_file(file)
     store = open_store()
-    run_id = start_run(loaded.pipeline, backend=backend, max_parallel=max_parallel, use_cache=not no_cache, store=store)
+    cluster = _cluster_settings(context=context, namespace=namespace, pvc=pvc, bucket=bucket,
+                                bucket_secret=bucket_secret, image_registry=image_registry)
+    run_id = _start(file, loaded, backend, cluster, max_parallel=max_parallel, use_cache=not no_cache, store=store)
     if detach:
         (sys.stdout.write(json.dumps({"run_id": run_id}) + "\n") if as_json else out.print(f"started run {run_id}"))
         return

@@ -32,7 +32,7 @@ SPOTS = {
     "data.sample": (150, 150),
     "prepare.split": (470, 150),
     "train.classifier": (790, 110),
-    "evaluate.classifier": (640, 400),
+    "evaluate.classifier": (840, 340),
 }
 WIRES = [  # (from handle, to handle), as node.port on the canvas ids the palette gives
     ("data-sample.table", "prepare-split.table"),
@@ -244,6 +244,7 @@ def test_build_run_and_save_the_iris_pipeline_from_the_palette(page, shot, tmp_p
     assert saved == dump_pipeline(pipeline)
 
     canvas.move("evaluate-classifier", (300, 420))  # change the canvas, then open the saved file over it
+    canvas.card("train-classifier").locator(".pc-node__title").click()
     trees.fill("70")
     trees.press("Enter")
     yaml_view(page).filter(has_text="n_estimators: 70").wait_for(state="attached")

@@ -132,6 +132,18 @@ def test_a_step_that_keeps_failing_fails_after_its_retries(runs, store):
     assert f"pipecanvas resume {run.id}" in run.error
 
 
+def test_resume_gives_a_failed_step_its_retries_again(runs, store):
+    run = runs.run(_flaky(runs, fail_times=3, retries=1))
+    assert run.state == "failed" and store.step(run.id, "flaky").attempt == 2
+
+    resumed = runs.resume(run.id)
+
+    assert resumed.state == "succeeded"
+    step = store.step(run.id, "flaky")
+    assert step.attempt == 4  # attempt 3 failed, and was retried once more as the node's retries allow
+    assert runs.step_states(run.id, "flaky").count("retrying") == 2
+
+
 def test_bad_input_is_not_retried_and_skips_downstream(runs, store):
     pipeline = runs.pipeline([{"id": "bad", "type": "test.bad_input", "retries": 3}, _sleep("after", 0)],
                              [("bad", "after")])

@@ -1,0 +1,444 @@
+"""How fast the studio canvas draws a 250-node pipeline, and shows a step's new state, in headless Chromium.
+
+Run from the repository root with the project's virtual environment::
+
+    .venv/bin/python benchmarks/canvas.py [--repeats 5] [--changes 15] [--json results.json]
+
+It starts the real studio (``streamlit run studio/app.py``) on a free loopback
+port with a throw-away ``PIPECANVAS_HOME`` and drives Debian's ``chromium``
+through Playwright, as the browser tests do. Two things are measured:
+
+* **Drawing.** A fresh browser session opens the studio and, as soon as the
+  empty studio is usable, opens a generated 250-node pipeline file through the
+  sidebar's uploader, as a user would (a page reload starts a new Streamlit
+  session, so a pipeline cannot already be there when a page loads). A script
+  installed before the page's own marks, with ``performance.now()`` from
+  navigation start, when the empty studio is ready, when the file input fires,
+  when all 250 nodes are in the DOM, visible and inside the view, when all 300
+  edges are drawn, and when a wheel event on the canvas zooms it (interactive).
+  Then it switches to the Runs page and back, so the canvas mounts with the
+  250 nodes already in the session.
+* **Status delay.** A run of that pipeline is written straight into the run
+  store (state ``running``, this process's pid as its owner, so the studio
+  polls it), opened with the Runs page's "Open on canvas", and then one step's
+  state is changed at a time with ``RunStore.set_step``; the delay is from just
+  before that write to the moment the node's status badge shows the new state.
+
+The goals are: page load → the 250-node pipeline drawn and interactive in at
+most 2 s (median), and every status change on the canvas within 1 s (judged
+on the slowest). The script exits 0 whether or not they are met (it is a
+measurement); it exits non-zero only when something fails, e.g. a badge never
+changes or the canvas never shows all nodes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+_ROOT = Path(__file__).resolve().parents[1]
+if str(_ROOT) not in sys.path:  # run as a script: make `compiler`, `nodes` and `runtime` importable
+    sys.path.insert(0, str(_ROOT))
+
+__all__ = ["main", "pipeline_document"]
+
+BRANCHES = 50  # five nodes each: 250 nodes, 300 edges
+BRANCH = (("load", "data.sample"), ("split", "prepare.split"), ("clean", "prepare.clean"),
+          ("train", "train.classifier"), ("eval", "evaluate.classifier"))
+BRANCH_EDGES = (("load.table", "split.table"), ("split.train", "clean.train"), ("split.test", "clean.test"),
+                ("clean.train", "train.train"), ("train.model", "eval.model"), ("clean.test", "eval.test"))
+LOAD_GOAL_S = 2.0
+STATUS_GOAL_S = 1.0
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+VIEWPORT = {"width": 1600, "height": 1000}
+_TIMEOUT_MS = 60_000
+# Store states a step goes through, in turn; the canvas shows "pending" as "idle", the rest by name.
+_STATES = ("queued", "running", "succeeded", "failed", "cached", "skipped")
+
+# Installed in every page before its own scripts. ``window.__bench.marks`` gets performance.now()
+# (ms from navigation start) of each stage; a requestAnimationFrame loop checks them, so a mark is
+# the first frame the page could paint in that state.
+_PROBE = r"""
+(() => {
+  const NODES = %(nodes)d, EDGES = %(edges)d;
+  const bench = { marks: {}, longTasks: [], armed: false };
+  window.__bench = bench;
+  bench.root = () => {
+    for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
+      const r = host.shadowRoot;
+      if (r && r.querySelector('[data-testid="pipecanvas"]')) return r;
+    }
+    return null;
+  };
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) bench.longTasks.push([e.startTime, e.duration]);
+    }).observe({ type: "longtask", buffered: true });
+  } catch (e) {}
+  const viewport = () => JSON.stringify(window.__pipecanvas.getViewport());
+  const allShown = (root, nodes) => {
+    const box = root.querySelector(".react-flow").getBoundingClientRect();
+    for (const n of nodes) {
+      if (n.style.visibility === "hidden") return false;
+      const r = n.getBoundingClientRect();
+      if (r.width === 0 || r.right < box.left || r.left > box.right || r.bottom < box.top || r.top > box.bottom) return false;
+    }
+    return true;
+  };
+  let before = null;
+  const tick = () => {
+    const m = bench.marks, now = performance.now(), root = bench.root();
+    if (m.ready === undefined && root && window.__pipecanvas && root.querySelector('[data-testid="palette-data.sample"]')
+        && document.querySelector('[data-testid="stFileUploaderDropzoneInput"]')) m.ready = now;
+    if (m.start !== undefined && root && window.__pipecanvas) {
+      const nodes = root.querySelectorAll(".react-flow__node");
+      if (m.nodes === undefined && nodes.length === NODES) m.nodes = now;
+      if (m.nodes !== undefined && m.shown === undefined && allShown(root, nodes)) m.shown = now;
+      if (m.edges === undefined && root.querySelectorAll(".react-flow__edge").length === EDGES) m.edges = now;
+      if (m.shown !== undefined && m.edges !== undefined && m.interactive === undefined) {
+        if (before === null) {
+          before = viewport();
+          const pane = root.querySelector(".react-flow__pane").getBoundingClientRect();
+          root.querySelector(".react-flow__pane").dispatchEvent(new WheelEvent("wheel", {
+            deltaY: -120, clientX: pane.left + pane.width / 2, clientY: pane.top + pane.height / 2,
+            bubbles: true, cancelable: true, composed: true }));
+        }
+        if (viewport() !== before) m.interactive = performance.now();
+      }
+    }
+    requestAnimationFrame(tick);
+  };
+  // The next file chosen or click starts the clock.
+  bench.arm = (eventType) => {
+    for (const key of ["start", "nodes", "shown", "edges", "interactive"]) delete bench.marks[key];
+    before = null;
+    document.addEventListener(eventType, () => { bench.marks.start = performance.now(); }, { capture: true, once: true });
+  };
+  bench.arm("change");
+  requestAnimationFrame(tick);
+})();
+"""
+
+_BADGE_SHOWS = """([id, state]) => {
+  const root = window.__bench.root();
+  const badge = root && root.querySelector(`[data-testid="status-${id}"]`);
+  if (badge && badge.dataset.state === state) { window.__bench.seen = Date.now(); return true; }
+  return false;
+}"""
+
+
+# ---------------------------------------------------------------- the pipeline
+
+
+def pipeline_document(branches: int = BRANCHES) -> dict[str, Any]:
+    """``branches`` iris branches (sample → split → clean → train → evaluate), laid out ten to a column."""
+    nodes, edges = [], []
+    for b in range(branches):
+        left, top = (b // 10) * 1500, (b % 10) * 180
+        for column, (name, node_type) in enumerate(BRANCH):
+            node: dict[str, Any] = {"id": f"{name}-{b:02d}", "type": node_type}
+            if node_type == "data.sample":
+                node["params"] = {"dataset": "iris"}
+            node["ui"] = {"x": left + column * 280, "y": top}
+            nodes.append(node)
+        for source, target in BRANCH_EDGES:
+            edges.append({"from": source.replace(".", f"-{b:02d}.", 1), "to": target.replace(".", f"-{b:02d}.", 1)})
+    return {"apiVersion": "pipecanvas/v1", "kind": "Pipeline",
+            "metadata": {"name": f"canvas-bench-{len(nodes)}"}, "spec": {"nodes": nodes, "edges": edges}}
+
+
+def _pipeline_yaml(document: dict[str, Any]) -> str:
+    """The canonical YAML, after checking the pipeline is valid (a broken one would measure nothing)."""
+    from compiler import Pipeline, dump_pipeline, errors_only, validate_pipeline
+    from nodes import default_catalog
+
+    pipeline = Pipeline.model_validate(document)
+    errors = errors_only(validate_pipeline(pipeline, default_catalog()))
+    if errors:
+        raise RuntimeError(f"the generated pipeline is invalid: {errors[0].message}")
+    return dump_pipeline(pipeline)
+
+
+# ---------------------------------------------------------------- the studio and the browser
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def running_studio(home: Path, log: Path) -> Iterator[str]:
+    """The studio on a free loopback port, stopped (with its process group) on the way out."""
+    port = _free_port()
+    argv = [sys.executable, "-m", "streamlit", "run", "studio/app.py", "--server.address", "127.0.0.1",
+            "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    env = {**os.environ, "PIPECANVAS_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    with open(log, "wb") as out:
+        server = subprocess.Popen(argv, cwd=_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, server, log)
+        yield url
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait(timeout=5)
+
+
+def _wait_healthy(url: str, server: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the studio exited with {server.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the studio did not answer on {url} in {timeout:.0f}s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def _new_page(browser: Any, probe: str) -> Any:
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(_TIMEOUT_MS)
+    context.add_init_script(probe)
+    return context.new_page()
+
+
+def _marks(page: Any) -> dict[str, float]:
+    return page.evaluate("() => ({ ...window.__bench.marks })")
+
+
+def _long_tasks_ms(page: Any, start: float, end: float) -> float:
+    """Main-thread time spent in tasks over 50 ms between two marks (page-side ms)."""
+    tasks = page.evaluate("() => window.__bench.longTasks")
+    return sum(min(s + d, end) - max(s, start) for s, d in tasks if s < end and s + d > start)
+
+
+# ---------------------------------------------------------------- drawing
+
+
+def measure_drawing(browser: Any, url: str, probe: str, yaml_text: str) -> dict[str, float]:
+    """One fresh session: page load → empty studio ready → open the file → drawn; then Runs → Build → drawn.
+
+    Seconds. ``load_*`` count from navigation start, ``open_*`` from the file
+    input's change event, ``switch_*`` from the click on the Build link.
+    """
+    page = _new_page(browser, probe)
+    try:
+        page.goto(url, wait_until="commit")
+        page.wait_for_function("() => window.__bench && window.__bench.marks.ready !== undefined", polling="raf")
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+            {"name": "canvas-bench.yaml", "mimeType": "application/x-yaml", "buffer": yaml_text.encode()})
+        page.wait_for_function("() => window.__bench.marks.interactive !== undefined", polling="raf")
+        m = _marks(page)
+        figures = {
+            "load_ready": m["ready"],
+            "open_nodes": m["nodes"] - m["start"],
+            "open_shown": m["shown"] - m["start"],
+            "open_edges": m["edges"] - m["start"],
+            "open_interactive": m["interactive"] - m["start"],
+            "open_long_tasks": _long_tasks_ms(page, m["start"], m["interactive"]),
+            "pick_gap": m["start"] - m["ready"],
+        }
+        figures["load_to_interactive"] = figures["load_ready"] + figures["open_interactive"]
+        page.get_by_role("link", name="Runs").click()
+        page.get_by_role("heading", name="Runs").wait_for()
+        page.wait_for_function("() => window.__bench.root() === null", polling="raf")
+        page.evaluate("() => window.__bench.arm('click')")
+        page.get_by_role("link", name="Build").click()
+        page.wait_for_function("() => window.__bench.marks.interactive !== undefined", polling="raf")
+        m = _marks(page)
+        figures["switch_shown"] = m["shown"] - m["start"]
+        figures["switch_interactive"] = m["interactive"] - m["start"]
+        figures["switch_long_tasks"] = _long_tasks_ms(page, m["start"], m["interactive"])
+    finally:
+        page.context.close()
+    return {name: value / 1000 for name, value in figures.items()}
+
+
+# ---------------------------------------------------------------- status delay
+
+
+def _fake_run(store: Any, document: dict[str, Any], yaml_text: str) -> str:
+    """A running run of the pipeline, owned by this process, with every step pending."""
+    from runtime.run_store import NewStep
+    from runtime.states import RunState
+
+    run_id = f"bench-{os.getpid()}-{int(time.time())}"
+    steps = [NewStep(step_id=n["id"], type=n["type"], cache_key=f"bench-{n['id']}", params=n.get("params", {}),
+                     image="", inputs={}, log_path="") for n in document["spec"]["nodes"]]
+    store.create_run(run_id, document["metadata"]["name"], yaml_text, "", "local", steps)
+    store.set_run_state(run_id, RunState.RUNNING, pid=os.getpid())
+    return run_id
+
+
+def measure_status(browser: Any, url: str, probe: str, home: Path, document: dict[str, Any], yaml_text: str,
+                   changes: int, seed: int) -> dict[str, Any]:
+    """Seconds from a ``set_step`` write to the badge showing it, per change; and whether anything moved."""
+    from runtime.run_store import open_store
+    from runtime.states import RunState, StepState
+
+    store = open_store(home)
+    run_id = _fake_run(store, document, yaml_text)
+    ids = [n["id"] for n in document["spec"]["nodes"]]
+    rng = random.Random(seed)
+    page = _new_page(browser, probe)
+    delays: list[float] = []
+    try:
+        page.goto(f"{url}/runs")
+        page.get_by_test_id("stSelectbox").filter(has_text=run_id).wait_for()
+        page.get_by_role("button", name="Open on canvas").click()
+        page.wait_for_function(_BADGE_SHOWS, arg=[ids[-1], "idle"], polling="raf")
+        page.wait_for_timeout(1000)  # let the first polls settle before the first change
+        viewport = page.evaluate("() => window.__pipecanvas.getViewport()")
+        positions = page.evaluate("() => window.__pipecanvas.getNodes().map((n) => [n.id, n.position])")
+        for i in range(changes):
+            step_id = ids[(i * 37) % len(ids)]
+            state = _STATES[i % len(_STATES)]
+            page.wait_for_timeout(rng.uniform(100, 700))  # land anywhere within the studio's poll interval
+            written = time.time()
+            extra = {"started_at": written} if state == "running" else {}
+            store.set_step(run_id, step_id, StepState(state), **extra)
+            page.wait_for_function(_BADGE_SHOWS, arg=[step_id, state], polling="raf", timeout=15_000)
+            delays.append(page.evaluate("() => window.__bench.seen") / 1000 - written)
+        still = (page.evaluate("() => window.__pipecanvas.getViewport()") == viewport
+                 and page.evaluate("() => window.__pipecanvas.getNodes().map((n) => [n.id, n.position])") == positions)
+    finally:
+        page.context.close()
+        store.set_run_state(run_id, RunState.CANCELLED)
+        store.close()
+    return {"delays": delays, "nothing_moved": still}
+
+
+# ---------------------------------------------------------------- report
+
+
+def _p90(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+
+
+_DRAWING_ROWS = (
+    ("load_ready", "page load → empty studio ready (palette, canvas, uploader)"),
+    ("open_nodes", "open the file → 250 nodes in the DOM"),
+    ("open_shown", "open the file → 250 nodes visible, inside the view"),
+    ("open_edges", "open the file → 300 edges drawn"),
+    ("open_interactive", "open the file → drawn and zooms on a wheel event"),
+    ("load_to_interactive", "page load → 250 nodes drawn and interactive (ready + open)"),
+    ("switch_shown", "Runs → Build page, 250 nodes in session → visible"),
+    ("switch_interactive", "Runs → Build page → drawn and interactive"),
+    ("open_long_tasks", "main thread in long tasks while opening (s)"),
+    ("switch_long_tasks", "main thread in long tasks while switching (s)"),
+)
+
+
+def _summary(drawing: list[dict[str, float]], status: dict[str, Any]) -> dict[str, Any]:
+    rows = {key: {"median": statistics.median(r[key] for r in drawing), "max": max(r[key] for r in drawing)}
+            for key, _ in _DRAWING_ROWS}
+    delays = status["delays"]
+    status_row = {"median": statistics.median(delays), "p90": _p90(delays), "max": max(delays)}
+    return {"drawing": rows, "status": status_row}
+
+
+def _goal_line(summary: dict[str, Any]) -> str:
+    load = summary["drawing"]["load_to_interactive"]["median"]
+    slowest = summary["status"]["max"]
+    met = load <= LOAD_GOAL_S and slowest <= STATUS_GOAL_S
+    return (f"goal: page load → 250-node pipeline drawn and interactive <= {LOAD_GOAL_S:g} s (median) and every status "
+            f"change on the canvas <= {STATUS_GOAL_S:g} s: {'MET' if met else 'NOT MET'} "
+            f"(load {load:.2f} s, slowest status change {slowest:.2f} s)")
+
+
+def _print_report(summary: dict[str, Any], repeats: int, changes: int, nothing_moved: bool) -> None:
+    width = max(len(label) for _, label in _DRAWING_ROWS)
+    print(f"\n{'drawing, ' + str(repeats) + ' fresh sessions':<{width}}  median (s)  max (s)")
+    for key, label in _DRAWING_ROWS:
+        row = summary["drawing"][key]
+        print(f"{label:<{width}}  {row['median']:>10.3f}  {row['max']:>7.3f}")
+    s = summary["status"]
+    print(f"\nstatus delay, {changes} changes: store write → badge shows it: median {s['median']:.3f} s, "
+          f"p90 {s['p90']:.3f} s, max {s['max']:.3f} s")
+    print(f"viewport and node positions unchanged by the status updates: {'yes' if nothing_moved else 'NO'}")
+
+
+# ---------------------------------------------------------------- command line
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=5, help="fresh sessions timed for drawing, median reported (default 5)")
+    parser.add_argument("--changes", type=int, default=15, help="status changes timed (default 15)")
+    parser.add_argument("--seed", type=int, default=7, help="seed for the pauses between status changes (default 7)")
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    args = parser.parse_args(argv)
+    if args.repeats < 1 or args.changes < 1:
+        parser.error("--repeats and --changes must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    if not CHROMIUM.exists():
+        print(f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium)")
+        return 1
+    from playwright.sync_api import sync_playwright
+
+    document = pipeline_document()
+    yaml_text = _pipeline_yaml(document)
+    probe = _PROBE % {"nodes": len(document["spec"]["nodes"]), "edges": len(document["spec"]["edges"])}
+    print(f"python {platform.python_version()} on {platform.platform()}, {os.cpu_count()} CPUs; "
+          f"{len(document['spec']['nodes'])} nodes, {len(document['spec']['edges'])} edges")
+    with tempfile.TemporaryDirectory(prefix="pipecanvas-canvas-bench-") as folder:
+        home = Path(folder) / "home"
+        with running_studio(home, Path(folder) / "streamlit.log") as url, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+            print(f"studio on {url}, chromium {browser.version}; one untimed warm-up session first", flush=True)
+            measure_drawing(browser, url, probe, yaml_text)
+            drawing = []
+            for i in range(args.repeats):
+                drawing.append(measure_drawing(browser, url, probe, yaml_text))
+                print(f"  session {i + 1}: page load → drawn and interactive "
+                      f"{drawing[-1]['load_to_interactive']:.3f} s", flush=True)
+            status = measure_status(browser, url, probe, home, document, yaml_text, args.changes, args.seed)
+            browser.close()
+    summary = _summary(drawing, status)
+    _print_report(summary, args.repeats, args.changes, status["nothing_moved"])
+    print(_goal_line(summary))
+    if args.json:
+        report = {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+                  "goal": _goal_line(summary), "summary": summary, "drawing_runs": drawing,
+                  "status_delays": status["delays"], "nothing_moved": status["nothing_moved"]}
+        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        print(f"results written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
