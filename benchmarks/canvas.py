@@ -94,9 +94,9 @@ _PROBE = r"""
   } catch (e) {}
   const viewport = () => JSON.stringify(window.__pipecanvas.getViewport());
   const allShown = (root, nodes) => {
+    for (const n of nodes) if (n.style.visibility === "hidden") return false;
     const box = root.querySelector(".react-flow").getBoundingClientRect();
     for (const n of nodes) {
-      if (n.style.visibility === "hidden") return false;
       const r = n.getBoundingClientRect();
       if (r.width === 0 || r.right < box.left || r.left > box.right || r.bottom < box.top || r.top > box.bottom) return false;
     }
@@ -313,7 +313,10 @@ def measure_status(browser: Any, url: str, probe: str, home: Path, document: dic
     delays: list[float] = []
     try:
         page.goto(f"{url}/runs")
-        page.get_by_test_id("stSelectbox").filter(has_text=run_id).wait_for()
+        page.get_by_role("button", name="Open on canvas").wait_for()
+        chosen = page.get_by_test_id("stSelectbox").first.locator("input").input_value()
+        if chosen != run_id:
+            raise RuntimeError(f"the Runs page offers {chosen!r} to open, not the benchmark's run {run_id!r}")
         page.get_by_role("button", name="Open on canvas").click()
         page.wait_for_function(_BADGE_SHOWS, arg=[ids[-1], "idle"], polling="raf")
         page.wait_for_timeout(1000)  # let the first polls settle before the first change

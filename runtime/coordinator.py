@@ -121,6 +121,7 @@ class Coordinator:
         missing = set(self.executor.adopt(self.run_id, keys)) if keys else set()
         for key in keys:
             if key not in missing:
+                self.first_attempt[key.step_id] = key.attempt  # the re-attached attempt opens this resume's budget
                 self.state[key.step_id] = StepState.QUEUED
                 self.active[key.step_id] = _Attempt(key, time.monotonic())
                 self.store.set_step(self.run_id, key.step_id, StepState.QUEUED, detail="re-attached to its attempt",

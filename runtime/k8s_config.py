@@ -37,7 +37,7 @@ def _kubeconfig_path() -> Path:
 def kubeconfig_contexts() -> list[str]:
     """The context names of the kubeconfig (empty when there is none)."""
     try:
-        contexts, _ = config.list_kube_config_contexts()
+        contexts, _ = config.list_kube_config_contexts(config_file=os.environ.get("KUBECONFIG") or None)
     except (config.ConfigException, OSError, TypeError):
         return []
     return [context["name"] for context in contexts or []]
@@ -50,8 +50,8 @@ def api_client(context: str | None = None) -> client.ApiClient:
         configuration = client.Configuration()
         config.load_incluster_config(client_configuration=configuration)
         return client.ApiClient(configuration)
-    try:
-        return config.new_client_from_config(context=context)
+    try:  # $KUBECONFIG read now (the library reads it once, at import), a list of files merged as kubectl does
+        return config.new_client_from_config(config_file=os.environ.get("KUBECONFIG") or None, context=context)
     except (config.ConfigException, OSError) as exc:
         known = kubeconfig_contexts()
         if context is not None and known and context not in known:

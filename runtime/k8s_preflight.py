@@ -80,12 +80,12 @@ def preflight(plan: ExecutionPlan, options: KubernetesEmitOptions, api: ApiClien
     if stop:
         return found + stop
     try:
-        permissions = _permissions(AuthorizationV1Api(api), options)
+        permissions, denied = _permissions(AuthorizationV1Api(api), options)
         found += permissions
         for step in plan.steps:
             found += _gpus(core, step)
         found += _named_objects(core, options)
-        if not any(d.severity == "error" and " jobs " in d.message for d in permissions):
+        if ("create", "jobs") not in denied:  # else every dry run would only repeat "forbidden"
             found += _dry_runs(BatchV1Api(api), core, plan, options)
     except (urllib3.exceptions.HTTPError, OSError) as exc:
         found.append(_error(f"cluster: lost the connection to {api.configuration.host} while checking: {exc}"))
@@ -139,19 +139,22 @@ def _allowed(auth: AuthorizationV1Api, namespace: str, verb: str, group: str, re
     return bool((json.loads(response.data).get("status") or {}).get("allowed"))
 
 
-def _permissions(auth: AuthorizationV1Api, options: KubernetesEmitOptions) -> list[Diagnostic]:
+def _permissions(auth: AuthorizationV1Api, options: KubernetesEmitOptions) -> tuple[list[Diagnostic], set[tuple[str, str]]]:
+    """Findings, and the (verb, resource) pairs denied."""
     needed = list(REQUIRED_PERMISSIONS) + ([_CONFIGMAP_PERMISSION] if options.plan_configmap else [])
-    found = []
+    found, all_denied = [], set()
     for verbs, group, resource, why in needed:
         try:
             denied = [verb for verb in verbs if not _allowed(auth, options.namespace, verb, group, resource)]
         except Exception as exc:  # noqa: BLE001  (an old or locked-down API server: say so, do not guess)
-            return [_warning(f"cluster: could not check permissions (SelfSubjectAccessReview): {api_message(exc)}")]
+            warning = _warning(f"cluster: could not check permissions (SelfSubjectAccessReview): {api_message(exc)}")
+            return [warning], set()
+        all_denied |= {(verb, resource) for verb in denied}
         if denied:
             found.append(_error(
                 f"cluster: you may not {', '.join(denied)} {resource} in namespace '{options.namespace}', which the "
                 f"run needs to {why}; apply deploy/rbac.yaml or ask a cluster administrator"))
-    return found
+    return found, all_denied
 
 
 def _gpus(core: CoreV1Api, step: PlannedStep) -> list[Diagnostic]:

@@ -62,13 +62,21 @@ class ResourceWatcher:
         self._thread.start()
 
     def stop(self, wait: float = 2.0) -> None:
-        """Close the open watch (unblocking its read) and end the thread."""
+        """Close the open watch (unblocking its read) and end the thread, waiting up to ``wait`` seconds.
+
+        ``Watch.stream`` forgets a ``stop`` that came before it opened its request, so a watch opened
+        in that instant is stopped again until the thread is gone.
+        """
         self._stopped.set()
-        watch = self._watch
-        if watch is not None:
-            watch.stop()
-        if self._thread.is_alive() and threading.current_thread() is not self._thread:
-            self._thread.join(wait)
+        deadline = time.monotonic() + wait
+        while True:
+            watch = self._watch
+            if watch is not None:
+                watch.stop()
+            if (not self._thread.is_alive() or threading.current_thread() is self._thread
+                    or time.monotonic() >= deadline):
+                return
+            self._thread.join(0.05)
 
     def _run(self) -> None:
         version: str | None = None

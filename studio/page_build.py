@@ -78,12 +78,24 @@ def _run_bar(s: Studio, errors: list) -> None:
                       help="Re-run the failed and skipped steps, reusing the ones that succeeded"):
         _guarded(s, "The run could not be resumed", lambda: resume_run(s.run_id))
         st.rerun()
-    if errors:
-        cols[3].warning(f"Run is disabled: {len(errors)} problem(s) to fix (see the list below).")
-    elif run is not None:
-        cols[3].info(f"Run `{run.id}`: **{run.state.value}**" + (f" — {run.error}" if run.error else ""))
+    with cols[3]:
+        _run_line(s, errors, active)
     if s.notice:
         st.error(s.notice)
+
+
+def _run_line(s: Studio, errors: list, active: bool) -> None:
+    """Why Run is disabled, or the run's state: refreshed while it runs (the buttons follow when it ends)."""
+
+    @st.fragment(run_every=_POLL_SECONDS if active else None)
+    def line() -> None:
+        run = run_record(s.run_id)
+        if errors:
+            st.warning(f"Run is disabled: {len(errors)} problem(s) to fix (see the list below).")
+        elif run is not None:
+            st.info(f"Run `{run.id}`: **{run.state.value}**" + (f" — {run.error}" if run.error else ""))
+
+    line()
 
 
 def _start(s: Studio) -> None:

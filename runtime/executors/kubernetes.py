@@ -43,7 +43,7 @@ from compiler.emitters import KubernetesEmitOptions, run_selector
 from compiler.plan import ExecutionPlan, PlannedStep, dump_plan_yaml
 
 from ..home import step_log_path
-from ..k8s_config import api_message
+from ..k8s_config import api_client, api_message
 from ..k8s_jobs import plan_configmap, step_job
 from ..k8s_logs import LogFollower
 from ..k8s_status import job_verdict, pod_view, resource_version, step_key
@@ -111,8 +111,6 @@ class KubernetesExecutor:
     @classmethod
     def from_run(cls, run_id: str, plan: ExecutionPlan, settings: dict[str, Any]) -> "KubernetesExecutor":
         """The executor for a stored run: its cluster settings are in ``run.options["kubernetes"]``."""
-        from ..k8s_config import api_client
-
         parsed = KubernetesSettings.model_validate(settings)
         return cls(api_client(parsed.context), parsed.namespace, parsed.emit_options(run_id), plan)
 
@@ -201,7 +199,7 @@ class KubernetesExecutor:
             if attempt.ended is None:
                 self.cancel(attempt.key, "run ended")
         for watcher in self.watchers:
-            watcher.stop(wait=2.0 if wait else 0.0)
+            watcher.stop(wait=2.0 if wait else 0.5)
         deadline = time.monotonic() + (self._log_wait if wait else 0.0)
         for attempt in self._attempts.values():
             for follower in attempt.followers.values():

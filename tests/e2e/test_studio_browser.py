@@ -10,7 +10,9 @@ of each stage land in tests/e2e/artifacts/.
 from __future__ import annotations
 
 import json
+import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +21,13 @@ import pytest
 from compiler import dump_pipeline, parse_pipeline, validate_pipeline
 from nodes import default_catalog
 
-pytestmark = pytest.mark.skipif(
-    not Path("/usr/bin/chromium").exists(),
-    reason="the browser tests drive Debian's chromium (/usr/bin/chromium): `apt-get install chromium` (.ci/run does)",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not Path("/usr/bin/chromium").exists(),
+        reason="the browser tests drive Debian's chromium (/usr/bin/chromium): `apt-get install chromium` (.ci/run does)",
+    ),
+]
 pytest.importorskip("playwright.sync_api", reason="Playwright's Python package is a dev extra: pip install -e '.[dev]'")
 
 RUN_TIMEOUT = 90.0
@@ -70,17 +75,23 @@ class Canvas:
         badge = self.page.get_by_test_id(f"status-{node_id}")
         return badge.get_attribute("data-state") if badge.count() else None
 
-    def settled(self, timeout: float = 5.0) -> dict[str, float]:
-        """The viewport once it has stopped moving (a fit-view animates)."""
+    def settled(self, timeout: float = 10.0) -> dict[str, float]:
+        """The viewport once the app has finished its rerun and nothing moves any more; returns the viewport.
+
+        A rerun can shift the page (a warning appears above the canvas) and a fit-view animates, so
+        pointer positions are only measured after this.
+        """
+        self.page.wait_for_timeout(150)  # let a rerun the last action asked for begin
+        self.page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for()
         deadline = time.monotonic() + timeout
-        before = self.viewport()
+        before = (self.viewport(), self.pane.bounding_box())
         while time.monotonic() < deadline:
-            self.page.wait_for_timeout(300)
-            now = self.viewport()
+            self.page.wait_for_timeout(250)
+            now = (self.viewport(), self.pane.bounding_box())
             if now == before:
-                return now
+                return now[0]
             before = now
-        return before
+        return before[0]
 
     # -- doing -----------------------------------------------------------------------------------------
 
@@ -95,6 +106,7 @@ class Canvas:
         self.page.wait_for_function(f"window.__pipecanvas.getNodes().length === {len(before) + 1}")
         (added,) = {n["id"] for n in self.nodes()} - before
         self.card(added).wait_for()
+        self.settled()
         return added
 
     def under(self, node_id: str, spot: tuple[float, float]) -> bool:
@@ -112,9 +124,10 @@ class Canvas:
 
     def connect(self, source: str, target: str) -> None:
         """Drag from the output handle ``node.port`` to the input handle ``node.port``."""
-        self._drag(self._handle(source, "out"), self._handle(target, "in"))
+        self._drag(self.handle(source, "out"), self.handle(target, "in"))
 
-    def _handle(self, ref: str, direction: str) -> tuple[float, float]:
+    def handle(self, ref: str, direction: str) -> tuple[float, float]:
+        """The centre of a node's ``in`` or ``out`` handle for port ``ref`` (``node.port``)."""
         node, port = ref.rsplit(".", 1)
         box = self.page.get_by_test_id(f"handle-{node}-{direction}-{port}").bounding_box()
         return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
@@ -128,6 +141,7 @@ class Canvas:
     def wait_for_edge(self, source: str, target: str) -> None:
         self.page.wait_for_function(
             "([s, t]) => window.__pipecanvas.getEdges().some(e => e.from === s && e.to === t)", arg=[source, target])
+        self.settled()
 
 
 def build_from_palette(canvas: Canvas) -> dict[str, str]:
@@ -135,13 +149,11 @@ def build_from_palette(canvas: Canvas) -> dict[str, str]:
     ids = {}
     for number, (node_type, spot) in enumerate(SPOTS.items()):
         ids[node_type] = canvas.drop(node_type, spot)
-        if number == 0:
+        if number == 0 and not canvas.under(ids[node_type], spot):
             # Known canvas issue: React Flow's `fitView` prop re-fits the view when the first node appears on
-            # an empty canvas, so the first card may jump to the centre. Put it back where it was dropped.
+            # an empty canvas, so the first card jumps to the centre. Put it back where it was dropped.
+            canvas.move(ids[node_type], spot)
             canvas.settled()
-            if not canvas.under(ids[node_type], spot):
-                canvas.move(ids[node_type], spot)
-                canvas.settled()
         assert canvas.under(ids[node_type], spot), f"{node_type} did not appear where it was dropped"
     return ids
 
@@ -166,7 +178,14 @@ def download_yaml(page: Any, tmp_path: Path, name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def wait_for_states(canvas: Canvas, ids: list[str], state: str, watch: dict[str, Any]) -> list[dict[str, str | None]]:
+def run_line(page: Any, state: str) -> Any:
+    """The line beside the Run button that says the run's state."""
+    return page.get_by_test_id("stAlert").filter(has_text=re.compile(rf"Run \S+: {state}"))
+
+
+def wait_for_states(canvas: Canvas, ids: list[str], state: str, watch: dict[str, Any],
+                    on_change: Callable[[dict[str, str | None]], None] = lambda statuses: None,
+                    ) -> list[dict[str, str | None]]:
     """Poll the status badges until every node shows ``state``, checking at each poll that nothing moved.
 
     ``watch`` holds the viewport and node positions from before the run; every status change must leave
@@ -180,6 +199,7 @@ def wait_for_states(canvas: Canvas, ids: list[str], state: str, watch: dict[str,
             seen.append(statuses)
             assert canvas.viewport() == watch["viewport"], f"the viewport moved when the statuses became {statuses}"
             assert canvas.positions() == watch["positions"], f"nodes moved when the statuses became {statuses}"
+            on_change(statuses)
         if all(value == state for value in statuses.values()):
             return seen
         assert "failed" not in statuses.values(), f"a step failed: {statuses}"
@@ -223,6 +243,7 @@ def test_build_run_and_save_the_iris_pipeline_from_the_palette(page, shot, tmp_p
     assert len(seen) >= 2, "the canvas never showed the run's progress"
     for node_id in ids.values():
         assert "Succeeded" in page.get_by_test_id(f"status-{node_id}").inner_text()
+    run_line(page, "succeeded").wait_for()
     shot("run-succeeded")
 
     canvas.card("evaluate-classifier").locator(".pc-node__title").click()
@@ -245,6 +266,7 @@ def test_build_run_and_save_the_iris_pipeline_from_the_palette(page, shot, tmp_p
 
     canvas.move("evaluate-classifier", (300, 420))  # change the canvas, then open the saved file over it
     canvas.card("train-classifier").locator(".pc-node__title").click()
+    page.get_by_role("tab", name="Properties").click()
     trees.fill("70")
     trees.press("Enter")
     yaml_view(page).filter(has_text="n_estimators: 70").wait_for(state="attached")
@@ -259,7 +281,17 @@ def test_build_run_and_save_the_iris_pipeline_from_the_palette(page, shot, tmp_p
 def test_an_incompatible_connection_is_refused_and_says_why(page, shot) -> None:
     canvas = Canvas(page)
     build_from_palette(canvas)
-    canvas.connect("train-classifier.model", "evaluate-classifier.test")
+    start, end = canvas.handle("train-classifier.model", "out"), canvas.handle("evaluate-classifier.test", "in")
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + 40, steps=10)
+    # While dragging from a model output, only the model input lights up.
+    assert "pc-handle--ok" in page.get_by_test_id("handle-evaluate-classifier-in-model").get_attribute("class")
+    assert "pc-handle--dim" in page.get_by_test_id("handle-evaluate-classifier-in-test").get_attribute("class")
+    assert "pc-handle--dim" in page.get_by_test_id("handle-prepare-split-in-table").get_attribute("class")
+    shot("dragging-from-a-model-output")
+    page.mouse.move(*end, steps=10)
+    page.mouse.up()
     toast = page.get_by_test_id("canvas-toast")
     toast.wait_for()
     assert "cannot feed" in toast.inner_text()
@@ -276,17 +308,25 @@ def test_status_updates_leave_a_zoomed_and_panned_view_alone(page, shot) -> None
     page.get_by_role("option", name="diabetes-regression.yaml").click()
     page.get_by_role("button", name="Create", exact=True).click()
     canvas.card("score-forest").wait_for()
-    canvas.settled()
+    fitted = canvas.settled()
     page.get_by_role("button", name="Zoom In").click()
     canvas.settled()
     page.mouse.move(*canvas.point((120, 90)))  # zoom with the wheel off-centre: the view pans too
-    page.mouse.wheel(0, -240)
+    page.mouse.wheel(0, -100)
     watch = {"viewport": canvas.settled(), "positions": canvas.positions()}
+    assert watch["viewport"]["zoom"] > fitted["zoom"] and watch["viewport"]["x"] != fitted["x"]
     shot("zoomed-and-panned")
 
     page.get_by_role("button", name="▶ Run").click()
-    ids = list(watch["positions"])
-    seen = wait_for_states(canvas, ids, "succeeded", watch)
+    shots: list[Path] = []
+
+    def shoot_while_running(statuses: dict[str, str | None]) -> None:
+        if not shots and "running" in statuses.values():
+            shots.append(shot("running"))
+
+    seen = wait_for_states(canvas, list(watch["positions"]), "succeeded", watch, shoot_while_running)
     assert any(any(state in ("queued", "running") for state in snapshot.values()) for snapshot in seen), (
         f"no status update was seen while the run went on: {json.dumps(seen)}")
+    run_line(page, "succeeded").wait_for()
+    assert canvas.viewport() == watch["viewport"] and canvas.positions() == watch["positions"]
     shot("run-finished-view-unchanged")

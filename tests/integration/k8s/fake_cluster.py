@@ -92,6 +92,7 @@ def _status(code: int, reason: str, message: str) -> dict[str, Any]:
 class _PodLog:
     def __init__(self) -> None:
         self.lines: list[tuple[float, str, str]] = []  # (unix time, RFC 3339 stamp, text)
+        self.last_micros = 0
         self.closed = False
         self.changed = asyncio.Condition()
 
@@ -111,6 +112,7 @@ class ClusterEmulator(kmock.KubernetesEmulator):
         self.logs: dict[tuple[str, str], _PodLog] = {}
         self.gate = asyncio.Event()
         self.gate.set()
+        self.log_delay = 0.0
         self.watches_opened = 0
 
     # -- requests a real API server answers that kmock does not -----------------------
@@ -209,6 +211,7 @@ class ClusterEmulator(kmock.KubernetesEmulator):
                     await log.changed.wait()
                     continue
             for at, stamp, text in lines:
+                await asyncio.sleep(self.log_delay)  # a slow network: lines may arrive after the pod's status
                 if at >= since:
                     yield (f"{stamp} {text}\n" if stamps else f"{text}\n").encode()
             sent += len(lines)
@@ -221,9 +224,10 @@ class ClusterEmulator(kmock.KubernetesEmulator):
         log = self.logs.setdefault((namespace, pod), _PodLog())
         async with log.changed:
             for line in text.splitlines():
-                now = datetime.now(timezone.utc)
-                log.lines.append((now.timestamp(), now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), line))
-                await asyncio.sleep(0.000002)  # distinct timestamps, as a real kubelet's nanoseconds are
+                micros = max(int(time.time() * 1e6), log.last_micros + 1)  # distinct, as a kubelet's nanoseconds are
+                log.last_micros = micros
+                stamp = datetime.fromtimestamp(micros // 10**6, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+                log.lines.append((micros / 1e6, f"{stamp}.{micros % 10**6:06d}Z", line))
             log.closed = log.closed or close
             log.changed.notify_all()
 
@@ -232,7 +236,8 @@ class ClusterEmulator(kmock.KubernetesEmulator):
             await bus.put(_DROP)
 
     async def compact(self) -> None:
-        self.compacted = self.clock.version + 1
+        """Forget the history: a watch may resume from the current version only (older ones get 410 Gone)."""
+        self.compacted = self.clock.version
 
 
 class FakeCluster:

@@ -8,7 +8,6 @@ runs that really ran (started with the Build page's Run button).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
