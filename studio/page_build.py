@@ -8,9 +8,10 @@ import streamlit as st
 
 from compiler import SpecError, dump_pipeline, parse_pipeline
 from nodes.errors import PipecanvasError
-from runtime.home import pipecanvas_home
+from runtime.k8s_preflight import PreflightError
 from runtime.runs import cancel_run, resume_run, start_run
 
+from .backend_choice import backend_panel
 from .canvas import canvas, pending_graph
 from .canvas.graph import apply_graph, pipeline_to_graph
 from .outputs import log_tail, show_outputs
@@ -59,7 +60,8 @@ def _name_bar(s: Studio) -> None:
     if name != s.pipeline.metadata.name:
         metadata = s.pipeline.metadata.model_copy(update={"name": name})
         s.replace(s.pipeline.model_copy(update={"metadata": metadata}), structural=False)
-    right.caption(f"Runs on: **Local (this machine)**, results in `{pipecanvas_home()}`")
+    with right:
+        backend_panel(s)
 
 
 def _run_bar(s: Studio, errors: list) -> None:
@@ -99,7 +101,16 @@ def _run_line(s: Studio, errors: list, active: bool) -> None:
 
 
 def _start(s: Studio) -> None:
-    s.run_id = start_run(s.pipeline)
+    s.preflight = []
+    try:
+        if s.backend == "kubernetes":
+            s.run_id = start_run(s.pipeline, backend="kubernetes",
+                                 kubernetes={k: v for k, v in s.cluster.items() if v is not None})
+        else:
+            s.run_id = start_run(s.pipeline)
+    except PreflightError as exc:
+        s.preflight = exc.diagnostics
+        raise
 
 
 def _guarded(s: Studio, failure: str, action: Callable[[], object]) -> None:
@@ -199,8 +210,8 @@ def build_page() -> None:
         s.replace(apply_graph(s.pipeline, edit), structural=False)
     _files_sidebar(s)
     _name_bar(s)
-    diagnostics = s.diagnostics()
-    errors = [d for d in diagnostics if d.severity == "error"]
+    diagnostics = s.diagnostics() + s.preflight
+    errors = [d for d in s.diagnostics() if d.severity == "error"]
     _run_bar(s, errors)
     _canvas_area(s, diagnostics)
     left, right = st.columns([3, 2])

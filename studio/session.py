@@ -38,6 +38,10 @@ class Studio:
     selected: str | None = None
     run_id: str | None = None
     notice: str | None = None
+    backend: str = "local"
+    cluster: dict = field(default_factory=dict)
+    #: the last Kubernetes pre-flight's findings, shown on their nodes until the next run starts
+    preflight: list[Diagnostic] = field(default_factory=list)
 
     def replace(self, pipeline: Pipeline, source: str | None = None, structural: bool = True) -> None:
         """Make ``pipeline`` current; ``structural`` re-seeds the canvas (use False for the canvas's own edits)."""

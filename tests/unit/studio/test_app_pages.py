@@ -397,3 +397,81 @@ def _endpoints() -> None:
 def test_the_endpoints_page_without_endpoints_says_how_to_get_one(home) -> None:
     at = ran(AppTest.from_function(_endpoints, default_timeout=TIMEOUT))
     assert any("No endpoints are running" in i and "Deploy endpoint" in i for i in texts(at.info))
+
+
+# ---- the backend switch -------------------------------------------------------------------------------
+
+KUBECONFIG = """\
+apiVersion: v1
+kind: Config
+clusters:
+  - name: lab
+    cluster: {server: "https://127.0.0.1:1"}
+users:
+  - name: me
+    user: {token: not-a-real-token}
+contexts:
+  - name: lab-gpu
+    context: {cluster: lab, user: me, namespace: ml}
+current-context: lab-gpu
+"""
+
+
+@pytest.fixture
+def kubeconfig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Point KUBECONFIG at a file (written by the test, or absent) and forget the cached contexts."""
+    from studio.backend_choice import available_contexts
+
+    path = tmp_path / "kubeconfig"
+    monkeypatch.setenv("KUBECONFIG", str(path))
+    available_contexts.clear()
+    yield path
+    available_contexts.clear()
+
+
+def test_without_a_kubeconfig_runs_are_local_and_the_page_says_so(home, kubeconfig) -> None:
+    at = build_app(small())
+    radio = at.radio(key="backend-choice")
+    assert radio.options == ["Local (this machine)"]
+    assert any("local" in c.value and str(home) in c.value for c in at.caption)
+
+
+def test_kubernetes_is_offered_with_a_context_and_its_settings_reach_the_run(home, kubeconfig, monkeypatch) -> None:
+    kubeconfig.write_text(KUBECONFIG)
+    calls: list[dict] = []
+
+    def start_run(pipeline: Pipeline, **options: Any) -> str:
+        calls.append(options)
+        return "20260101-000000-k8s000"
+
+    monkeypatch.setattr("studio.page_build.start_run", start_run)
+    at = build_app(small())
+    at.radio(key="backend-choice").set_value("Kubernetes")
+    ran(at)
+    assert any("Kubernetes" in c.value and "lab-gpu" in c.value for c in at.caption)
+    at.button(key="run").click()
+    ran(at)
+    assert calls == [{"backend": "kubernetes", "kubernetes": {
+        "context": "lab-gpu", "namespace": "pipecanvas", "pvc": "pipecanvas-artifacts"}}]
+
+
+def test_a_failed_preflight_is_shown_on_the_nodes_it_concerns(home, kubeconfig, monkeypatch) -> None:
+    from compiler import Diagnostic
+    from runtime.k8s_preflight import PreflightError
+
+    kubeconfig.write_text(KUBECONFIG)
+
+    def start_run(pipeline: Pipeline, **options: Any) -> str:
+        raise PreflightError([Diagnostic("error", "node 'train': no node offers 1 nvidia.com/gpu", node="train")])
+
+    monkeypatch.setattr("studio.page_build.start_run", start_run)
+    at = build_app(small())
+    at.radio(key="backend-choice").set_value("Kubernetes")
+    ran(at)
+    at.button(key="run").click()
+    ran(at)
+    assert any("no node offers 1 nvidia.com/gpu" in e for e in texts(at.error))
+    assert any("no node offers 1 nvidia.com/gpu" in b.label for b in at.button)  # the clickable problem list
+    graph = pipeline_to_graph(studio_of(at).pipeline, studio_of(at).preflight)
+    train = next(n for n in graph["nodes"] if n["id"] == "train")
+    assert any("nvidia.com/gpu" in message for message in train["errors"])
