@@ -183,6 +183,10 @@ def _node_panel(s: Studio) -> None:
             st.caption(f"{step.state.value} · attempt {step.attempt}" + (f" · {step.reason}" if step.reason else ""))
             if step.error:
                 st.error(step.error)
+            elif step.state.value in ("queued", "running"):
+                details = [e.detail for e in store().events(s.run_id) if e.step_id == node.id and e.detail]
+                if details and details[-1] != step.reason:
+                    st.info(details[-1])  # e.g. why a pod is still Pending on the cluster
             show_outputs([(port, kind, uri) for sid, port, kind, uri in store().artifacts(s.run_id) if sid == node.id])
     with tabs[2]:
         _logs(s, node.id)

@@ -34,8 +34,14 @@ def steps_table(store: RunStore, run_id: str, reasons: bool = False) -> RichTabl
     run = store.get_run(run_id)
     title = f"run {run_id} · {run.pipeline} · {run.state.value} · {_elapsed(run.duration)}"
     table = RichTable("step", "type", "state", "attempt", "elapsed", "note", title=title, title_justify="left")
+    latest: dict[str, str] = {}
+    for event in store.events(run_id):  # e.g. "Pending: 0/3 nodes ... Insufficient nvidia.com/gpu"
+        if event.step_id and event.detail:
+            latest[event.step_id] = event.detail
     for step in store.steps(run_id):
         note = step.error or ""
+        if not note and step.state.value in ("queued", "running") and step.step_id in latest:
+            note = latest[step.step_id]
         if step.state.value == "cached":
             note = f"from run {step.cached_from}"
         elif reasons and step.reason and not note:
