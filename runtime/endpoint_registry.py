@@ -27,5 +27,22 @@ def undeploy(store: RunStore, name: str) -> EndpointRecord:
         raise RunError(f"no running endpoint '{name}'; running endpoints: {running}")
     if endpoint.backend == "local" and endpoint.pid:
         stop_endpoint(endpoint.pid)
+    elif endpoint.backend == "kubernetes":
+        _delete_on_cluster(store, endpoint)
     store.mark_endpoint_stopped(name)
     return endpoint
+
+
+def _delete_on_cluster(store: RunStore, endpoint: EndpointRecord) -> None:
+    """Delete the endpoint's Deployment and Service, reaching the cluster the way its run did."""
+    from .k8s_config import api_client, api_message
+    from .k8s_endpoints import delete_endpoint
+    from .k8s_types import KubernetesSettings
+
+    run = store.get_run(endpoint.run_id) if endpoint.run_id else None
+    settings = KubernetesSettings.model_validate((run.options if run else {}).get("kubernetes") or {})
+    try:
+        delete_endpoint(endpoint.name, settings.namespace, api_client(settings.context))
+    except Exception as exc:
+        raise RunError(f"endpoint '{endpoint.name}' could not be deleted from namespace "
+                       f"'{settings.namespace}': {api_message(exc)}") from None

@@ -134,3 +134,18 @@ def _input_schema(url: str) -> dict[str, str]:
         return {}
     schema = body.get("input_schema") if isinstance(body, dict) else None
     return schema if isinstance(schema, dict) else {}
+
+
+def delete_endpoint(name: str, namespace: str, api: ApiClient) -> list[str]:
+    """Delete the endpoint's Deployment and Service; return what was already gone (not an error)."""
+    target = endpoint_name(name)
+    missing = []
+    for kind, delete in (("Deployment", AppsV1Api(api).delete_namespaced_deployment),
+                         ("Service", CoreV1Api(api).delete_namespaced_service)):
+        try:
+            delete(target, namespace, propagation_policy="Background")
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+            missing.append(f"{kind} {target}")
+    return missing

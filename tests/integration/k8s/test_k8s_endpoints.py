@@ -88,3 +88,28 @@ def test_only_deploy_steps_get_the_cluster_options_and_never_a_secret_value(serv
 
     assert '"bucket_secret":"artifact-store"' in deploy_env[OPTIONS_ENV]  # the Secret's name, as in the manifests
     assert OPTIONS_ENV not in train_env
+
+
+def test_undeploy_deletes_the_deployment_and_the_service_and_marks_the_endpoint_stopped(cluster, serve, tmp_path,
+                                                                                       monkeypatch):
+    from runtime.endpoint_registry import undeploy
+    from runtime.run_store import EndpointRecord, RunStore
+
+    plan, step, _ = serve
+    thread = _becomes_ready(cluster)
+    _launcher(cluster, serve).launch("iris", step.inputs["model"].uri, step.inputs["preprocessor"].uri, 0)
+    thread.join(5)
+    store = RunStore(tmp_path / "store.db")
+    store.create_run("r1", plan.pipeline, "", "", "kubernetes", [], {"kubernetes": {"namespace": "ml"}})
+    store.register_endpoint(EndpointRecord("iris", "http://iris.ml.svc.cluster.local", "kubernetes", None, "r1",
+                                           "serve", "running", 0.0, None, {}))
+    monkeypatch.setattr("runtime.k8s_config.api_client", lambda context=None: cluster.api_client())
+
+    undeploy(store, "iris")
+
+    for read in (client.AppsV1Api(cluster.api).read_namespaced_deployment,
+                 client.CoreV1Api(cluster.api).read_namespaced_service):
+        with pytest.raises(ApiException) as gone:
+            read("iris", "ml", _preload_content=False)
+        assert gone.value.status == 404
+    assert store.endpoint("iris").state == "stopped"
