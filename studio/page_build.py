@@ -9,6 +9,7 @@ import streamlit as st
 from compiler import SpecError, dump_pipeline, parse_pipeline
 from nodes.errors import PipecanvasError
 from runtime.k8s_preflight import PreflightError
+from runtime.run_store import RunRecord
 from runtime.runs import cancel_run, resume_run, start_run
 
 from .backend_choice import backend_panel
@@ -22,7 +23,10 @@ from .session import EXAMPLES, Studio, blank_pipeline, catalog, studio
 __all__ = ["build_page"]
 
 _CANVAS_KEY = "canvas"
+_SEEN_KEY = "_pipecanvas_run_shown"
 _POLL_SECONDS = 0.5
+#: The canvas polls the run store faster, so a step's new state shows within a second (benchmarks/canvas.py).
+_CANVAS_POLL_SECONDS = 0.25
 
 
 def _files_sidebar(s: Studio) -> None:
@@ -64,8 +68,7 @@ def _name_bar(s: Studio) -> None:
         backend_panel(s)
 
 
-def _run_bar(s: Studio, errors: list) -> None:
-    run = run_record(s.run_id)
+def _run_bar(s: Studio, errors: list, run: RunRecord | None) -> None:
     active = run is not None and not run.finished
     cols = st.columns([1, 1, 1, 4])
     reason = f"Fix {len(errors)} problem(s) first" if errors else None
@@ -81,23 +84,17 @@ def _run_bar(s: Studio, errors: list) -> None:
         _guarded(s, "The run could not be resumed", lambda: resume_run(s.run_id))
         st.rerun()
     with cols[3]:
-        _run_line(s, errors, active)
+        _run_line(errors, run)
     if s.notice:
         st.error(s.notice)
 
 
-def _run_line(s: Studio, errors: list, active: bool) -> None:
-    """Why Run is disabled, or the run's state: refreshed while it runs (the buttons follow when it ends)."""
-
-    @st.fragment(run_every=_POLL_SECONDS if active else None)
-    def line() -> None:
-        run = run_record(s.run_id)
-        if errors:
-            st.warning(f"Run is disabled: {len(errors)} problem(s) to fix (see the list below).")
-        elif run is not None:
-            st.info(f"Run `{run.id}`: **{run.state.value}**" + (f" — {run.error}" if run.error else ""))
-
-    line()
+def _run_line(errors: list, run: RunRecord | None) -> None:
+    """Why Run is disabled, or the run's state (``_watch_run`` reruns the page when it changes)."""
+    if errors:
+        st.warning(f"Run is disabled: {len(errors)} problem(s) to fix (see the list below).")
+    elif run is not None:
+        st.info(f"Run `{run.id}`: **{run.state.value}**" + (f" — {run.error}" if run.error else ""))
 
 
 def _start(s: Studio) -> None:
@@ -123,28 +120,52 @@ def _guarded(s: Studio, failure: str, action: Callable[[], object]) -> None:
         s.notice = None
 
 
-def _canvas_area(s: Studio, diagnostics: list) -> None:
-    run = run_record(s.run_id)
-    active = run is not None and not run.finished
+def _canvas_area(s: Studio, diagnostics: list, run: RunRecord | None) -> None:
+    """The canvas, drawn with the page (never in a fragment; ``_watch_run`` reruns the page for new states).
 
-    @st.fragment(run_every=_POLL_SECONDS if active else None)
-    def area() -> None:
-        graph = pipeline_to_graph(s.pipeline, diagnostics)
-        status = canvas_status(s.run_id)
-        result = canvas(catalog().describe(), graph, s.revision, status, s.selected, key=_CANVAS_KEY)
-        if result.graph is not None:
-            s.replace(apply_graph(s.pipeline, result.graph), structural=False)
-            st.rerun()
-        if result.selected and result.selected != s.selected:
-            s.selected = result.selected
-            st.rerun()
-        if result.event and result.event.get("type") == "selection_cleared" and s.selected:
-            s.selected = None
-            st.rerun()
-        if active and run_record(s.run_id).finished:
+    Streamlit now and then drops and re-creates a component that sits in a fragment calling ``st.rerun()``
+    (under load), and it re-creates it when it moves in or out of a fragment: either way the canvas would
+    lose its viewport and any edit it has not sent yet. ``run`` is read before the steps: when it has
+    ended, so have they.
+    """
+    status = canvas_status(s.run_id)
+    st.session_state[_SEEN_KEY] = _progress(run, status)
+    result = canvas(catalog().describe(), pipeline_to_graph(s.pipeline, diagnostics), s.revision, status, s.selected,
+                    key=_CANVAS_KEY)
+    if result.graph is not None:  # build_page applies an edit before drawing; this one came in meanwhile
+        s.replace(apply_graph(s.pipeline, result.graph), structural=False)
+        st.rerun()
+    if result.selected and result.selected != s.selected:
+        s.selected = result.selected  # the node panel is drawn after the canvas: it follows in this run
+    if result.event and result.event.get("type") == "selection_cleared" and s.selected:
+        s.selected = None
+
+
+def _progress(run: RunRecord | None, status: dict) -> tuple | None:
+    """What the page shows of a run: whether it ended, its state, and each step's state and attempt."""
+    if run is None:
+        return None
+    steps = tuple(sorted((step, value["state"], value["attempt"]) for step, value in status.items()))
+    return run.finished, run.state.value, steps
+
+
+def _watch_run(s: Studio) -> None:
+    """Until the page shows the run's end, poll the store and rerun the page as soon as anything changes state.
+
+    It goes by what the canvas was drawn with, not by a fresh read: a run that ended while the page was
+    being drawn still gets the rerun that shows its end.
+    """
+    shown = st.session_state.get(_SEEN_KEY)
+    if shown is None or shown[0]:
+        return
+
+    @st.fragment(run_every=_CANVAS_POLL_SECONDS)
+    def watch() -> None:
+        run = run_record(s.run_id)
+        if _progress(run, canvas_status(s.run_id)) != st.session_state.get(_SEEN_KEY):
             st.rerun()
 
-    area()
+    watch()
 
 
 def _problems(s: Studio, diagnostics: list) -> None:
@@ -216,10 +237,12 @@ def build_page() -> None:
     _name_bar(s)
     diagnostics = s.diagnostics() + s.preflight
     errors = [d for d in s.diagnostics() if d.severity == "error"]
-    _run_bar(s, errors)
-    _canvas_area(s, diagnostics)
+    run = run_record(s.run_id)  # once, before the steps are read: the page shows one moment of the run
+    _run_bar(s, errors, run)
+    _canvas_area(s, diagnostics, run)
     left, right = st.columns([3, 2])
     with left:
         _node_panel(s)
     with right:
         _problems(s, diagnostics)
+    _watch_run(s)  # last: the canvas above has recorded what it shows

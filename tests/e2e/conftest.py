@@ -126,23 +126,47 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> object:
+    """Keep each phase's report on the test, so ``page`` can tell at teardown whether the test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture
-def page(browser, studio_url: str) -> Iterator[object]:
-    """A new browser session on the studio's Build page, its canvas drawn."""
+def page(browser, studio_url: str, request: pytest.FixtureRequest) -> Iterator[object]:
+    """A new browser session on the studio's Build page, its canvas drawn.
+
+    When the test fails, the page as it was and the browser console land in tests/e2e/artifacts/.
+    """
     context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
     context.set_default_timeout(30_000)
     tab = context.new_page()
+    console: list[str] = []
+    tab.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    tab.on("pageerror", lambda error: console.append(f"pageerror: {error}"))
     tab.goto(studio_url)
     tab.get_by_test_id("palette-data.sample").wait_for()
     yield tab
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        name = _artifact_name(request)
+        tab.screenshot(path=str(ARTIFACTS / f"{name}-failed.png"), full_page=True)
+        (ARTIFACTS / f"{name}-console.log").write_text("\n".join(console), encoding="utf-8")
     context.close()
+
+
+def _artifact_name(request: pytest.FixtureRequest) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-").removeprefix("test-")
 
 
 @pytest.fixture
 def shot(page, request: pytest.FixtureRequest) -> Callable[[str], Path]:
     """``shot("stage")`` saves a full-page screenshot as tests/e2e/artifacts/<test>-<n>-<stage>.png."""
     ARTIFACTS.mkdir(exist_ok=True)
-    test = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-").removeprefix("test-")
+    test = _artifact_name(request)
     count = iter(range(1, 100))
 
     def take(stage: str) -> Path:

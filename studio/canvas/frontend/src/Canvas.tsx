@@ -2,9 +2,10 @@
 //
 // Python owns the pipeline. Nodes and edges live in this component's state and
 // are re-seeded from `data.graph` only when `data.graph_revision` changes;
-// status, errors and other decorations reach the cards through context, so a
-// status push never moves, re-lays out or re-fits anything. The graph goes
-// back to Python (setStateValue "graph") only after a user edit.
+// status, errors and other decorations reach each card through its own entry
+// in a NodeViews store (nodeView.ts), so a status push never moves, re-lays
+// out or re-fits anything, and repaints only the cards whose status changed.
+// The graph goes back to Python (setStateValue "graph") only after a user edit.
 import {
   Background,
   BackgroundVariant,
@@ -13,7 +14,10 @@ import {
   ReactFlow,
   applyEdgeChanges,
   applyNodeChanges,
+  getNodesBounds,
+  getViewportForBounds,
   useReactFlow,
+  useStoreApi,
   type Connection,
   type Edge,
   type EdgeChange,
@@ -31,6 +35,7 @@ import {
   indexCatalog,
   keepSelection,
   portOfHandle,
+  portsByNode,
   refusal,
   splitRef,
   subgraph,
@@ -44,6 +49,7 @@ import { History, sameGraph } from "./history";
 import { Glyphs } from "./icons";
 import { layeredLayout } from "./layout";
 import { NodeCard } from "./NodeCard";
+import { NodeViews } from "./nodeView";
 import { DRAG_MIME, Palette } from "./Palette";
 import { Toolbar } from "./Toolbar";
 import type { CanvasData, CanvasEvent, PipeEdge, PipeNode, WireGraph } from "./types";
@@ -75,9 +81,22 @@ function isTyping(target: EventTarget | null): boolean {
 
 export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefObject<StreamlitApi>; dark: boolean }) {
   const rf = useReactFlow<PipeNode, PipeEdge>();
+  const flowStore = useStoreApi<PipeNode, PipeEdge>();
   const catalogKey = useMemo(() => JSON.stringify(data.catalog), [data.catalog]);
   const catalog: Catalog = useMemo(() => indexCatalog(data.catalog), [catalogKey]);
+  const entries = useMemo(() => data.catalog ?? [], [catalogKey]);
   const decorations = useMemo(() => new Map((data.graph?.nodes ?? []).map((n) => [n.id, n])), [data.graph]);
+
+  // Every card's decorations and status. Taken in as each push renders (the
+  // first one included, so cards mount with them; taking the same data twice
+  // changes nothing), and announced to the cards whose entry changed on commit.
+  const [views] = useState(() => new NodeViews());
+  const viewsFrom = useRef<CanvasData | null>(null);
+  if (viewsFrom.current !== data) {
+    views.update(data.graph?.nodes ?? [], data.status ?? {}, performance.now());
+    viewsFrom.current = data;
+  }
+  useLayoutEffect(() => views.flush(), [views, data]);
 
   const [seed] = useState(() => wireToFlow(data.graph ?? { nodes: [], edges: [] }, catalog));
   const [nodes, setNodes] = useState<PipeNode[]>(() =>
@@ -141,6 +160,20 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
     send(graph);
   }, [replace, send]);
 
+  /**
+   * Fit the view to nodes whose card sizes are known (geometry.ts) before the
+   * frame is painted: the same viewport as rf.fitView(FIT), which would wait a
+   * frame for React Flow to take the nodes and so draw them twice.
+   */
+  const fitNow = useCallback((fitted: PipeNode[]) => {
+    const { width, height, minZoom, panZoom } = flowStore.getState();
+    if (!panZoom || !width || !height || fitted.some((n) => !n.measured?.width || !n.measured?.height)) {
+      void rf.fitView(FIT);
+      return;
+    }
+    void rf.setViewport(getViewportForBounds(getNodesBounds(fitted), width, height, minZoom, FIT.maxZoom, FIT.padding));
+  }, [flowStore, rf]);
+
   // Python replaced the graph (opened a file, rejected an edit...): re-seed, never on status pushes.
   useLayoutEffect(() => {
     if (data.graph_revision === revision.current) return;
@@ -150,8 +183,8 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
     replace(keepSelection(next.nodes, nodesRef.current), next.edges);
     (history.current as History).rebase(withConfig(flowToWire(next.nodes, next.edges), decorationsRef.current));
     setHistoryTick((t) => t + 1);
-    if (next.nodes.length > 0 && !next.nodes.some((n) => before.has(n.id))) void rf.fitView(FIT);
-  }, [data.graph_revision, data.graph, replace, rf]);
+    if (next.nodes.length > 0 && !next.nodes.some((n) => before.has(n.id))) fitNow(next.nodes);
+  }, [data.graph_revision, data.graph, replace, fitNow]);
 
   // Python selected a node (e.g. from the problems list): reflect it, once per change.
   const selectedProp = useRef(data.selected);
@@ -188,8 +221,11 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
   // ---- React Flow callbacks --------------------------------------------------
 
   const onNodesChange = useCallback((changes: NodeChange<PipeNode>[]) => {
+    // A card measured at another size than geometry.ts said: its measured handle positions win from now on.
+    const resized = new Set(changes.flatMap((c) => (c.type === "dimensions" && c.dimensions ? [c.id] : [])));
     setNodes((current) => {
-      const next = applyNodeChanges(changes, current);
+      let next = applyNodeChanges(changes, current);
+      if (resized.size) next = next.map((n) => (n.handles && resized.has(n.id) ? { ...n, handles: undefined } : n));
       nodesRef.current = next;
       return next;
     });
@@ -386,6 +422,12 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
     openMenu(event, "node", node.id);
   }, [openMenu, replace]);
 
+  // Stable handlers: a status push re-renders this component, and new functions would reach React Flow's store.
+  const onSelectionContextMenu = useCallback((e: React.MouseEvent) => openMenu(e, "node"), [openMenu]);
+  const onEdgeContextMenu = useCallback((e: React.MouseEvent, edge: PipeEdge) => openMenu(e, "edge", edge.id), [openMenu]);
+  const onPaneContextMenu = useCallback((e: React.MouseEvent | MouseEvent) => openMenu(e, "pane"), [openMenu]);
+  const closeMenu = useCallback(() => setMenu(null), []);
+
   const onNodeClick = useCallback((_: React.MouseEvent, node: PipeNode) => {
     setMenu(null);
     api.current.setTriggerValue("selected", node.id);
@@ -413,17 +455,7 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
 
   // ---- derived view -------------------------------------------------------------
 
-  const statusKey = useMemo(() => JSON.stringify(data.status ?? {}), [data.status]);
-  const statusAt = useMemo(() => performance.now(), [statusKey]);
-  const edgePorts = useMemo(() => {
-    const ports = new Map<string, { in: string[]; out: string[] }>();
-    const at = (id: string) => ports.get(id) ?? (ports.set(id, { in: [], out: [] }), ports.get(id)!);
-    for (const e of edges) {
-      at(e.source).out.push(portOfHandle(e.sourceHandle));
-      at(e.target).in.push(portOfHandle(e.targetHandle));
-    }
-    return ports;
-  }, [edges]);
+  const edgePorts = useMemo(() => portsByNode(edges), [edges]);
 
   const accepts = useCallback((from: HandleRef, nodeId: string, direction: Direction, port: string) => {
     const fromDirection: Direction = from.type === "source" ? "out" : "in";
@@ -436,18 +468,23 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
   }, []);
 
   const context: CanvasContextValue = useMemo(
-    () => ({ catalog, decorations, status: data.status ?? {}, statusAt, edgePorts, accepts }),
-    [catalog, decorations, data.status, statusAt, edgePorts, accepts],
+    () => ({ catalog, views, edgePorts, accepts }),
+    [catalog, views, edgePorts, accepts],
   );
 
-  const status = data.status ?? {};
-  const shownEdges = useMemo(
-    () => edges.map((e) => (status[e.target]?.state === "running" ? { ...e, animated: true } : e)),
-      [edges, statusKey],
-  );
+  // Edges into a running step are animated; a push that changes no running step keeps the same array.
+  const running = Object.entries(data.status ?? {})
+    .filter(([, s]) => s?.state === "running")
+    .map(([id]) => id)
+    .sort()
+    .join("\n");
+  const shownEdges = useMemo(() => {
+    if (!running) return edges;
+    const ids = new Set(running.split("\n"));
+    return edges.map((e) => (ids.has(e.target) ? { ...e, animated: true } : e));
+  }, [edges, running]);
 
   const log = history.current as History;
-  const entries = data.catalog ?? [];
   const miniColor = useCallback(
     (n: PipeNode) => CATEGORY_COLORS[catalogRef.current.get(n.data.type)?.category ?? ""] ?? "#94a3b8",
     [],
@@ -482,10 +519,10 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
             onNodeClick={onNodeClick}
             onPaneClick={onPaneClick}
             onNodeContextMenu={onNodeContextMenu}
-            onSelectionContextMenu={(e) => openMenu(e, "node")}
-            onEdgeContextMenu={(e, edge) => openMenu(e, "edge", edge.id)}
-            onPaneContextMenu={(e) => openMenu(e, "pane")}
-            onMoveStart={() => setMenu(null)}
+            onSelectionContextMenu={onSelectionContextMenu}
+            onEdgeContextMenu={onEdgeContextMenu}
+            onPaneContextMenu={onPaneContextMenu}
+            onMoveStart={closeMenu}
             fitView
             fitViewOptions={FIT}
             minZoom={0.05}

@@ -7,6 +7,7 @@ import { memo, useEffect, useState } from "react";
 import { useCanvas, type HandleRef } from "./context";
 import { drawnPorts, handleId, type Direction, type DrawnPort } from "./graph";
 import { Glyphs, NodeIcon } from "./icons";
+import { useNodeView } from "./nodeView";
 import type { NodeStatus, PipeNode } from "./types";
 
 const STATUS_LABELS: Record<string, string> = {
@@ -129,16 +130,19 @@ function fromKey(c: { inProgress: boolean; fromHandle: HandleRef | null }): stri
   return c.inProgress && c.fromHandle ? JSON.stringify([c.fromHandle.nodeId, c.fromHandle.type, c.fromHandle.id]) : null;
 }
 
+const NO_PROBLEMS: string[] = [];
+
 function NodeCardImpl({ id, data, selected }: NodeProps<PipeNode>) {
-  const { catalog, decorations, status, statusAt, edgePorts } = useCanvas();
+  const { catalog, views, edgePorts } = useCanvas();
+  const view = useNodeView(views, id);
   const key = useConnection(fromKey);
   const from: HandleRef | null = key ? (([nodeId, type, hid]) => ({ nodeId, type, id: hid }))(JSON.parse(key)) : null;
   const entry = catalog.get(data.type);
-  const decoration = decorations.get(id);
-  const errors = decoration?.errors ?? [];
-  const warnings = decoration?.warnings ?? [];
+  const decoration = view?.decoration;
+  const errors = decoration?.errors ?? NO_PROBLEMS;
+  const warnings = decoration?.warnings ?? NO_PROBLEMS;
   const gpu = decoration?.gpu ?? entry?.resources?.gpu ?? 0;
-  const nodeStatus = status[id];
+  const nodeStatus = view?.status;
   const used = edgePorts.get(id);
   const inputs = drawnPorts(entry, "in", used?.in ?? []);
   const outputs = drawnPorts(entry, "out", used?.out ?? []);
@@ -156,7 +160,7 @@ function NodeCardImpl({ id, data, selected }: NodeProps<PipeNode>) {
     <div className={classes.join(" ")} data-testid={`node-${id}`} data-node-type={data.type}>
       <div className="pc-node__badges">
         <ProblemBadge id={id} errors={errors} warnings={warnings} />
-        {nodeStatus ? <StatusBadge id={id} status={nodeStatus} since={statusAt} /> : null}
+        {nodeStatus ? <StatusBadge id={id} status={nodeStatus} since={view?.since ?? 0} /> : null}
       </div>
       <div className="pc-node__head" title={`${id} (${data.type})${entry ? `\n${entry.description}` : "\nunknown node type"}`}>
         <span className="pc-node__icon">

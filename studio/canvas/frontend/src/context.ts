@@ -1,17 +1,16 @@
 // What node cards read besides their own React Flow data: the catalog, the
-// decorations Python computed (errors, GPUs), run status, and the connection
-// rule. Kept out of node data so a status push never touches node objects.
+// per-node decorations and run status (see nodeView.ts), and the connection
+// rule. Kept out of node data so a status push never touches node objects, and
+// unchanged by a status push, so it re-renders no card by itself.
 import { createContext, useContext } from "react";
 
 import type { Catalog, Direction } from "./graph";
-import type { NodeStatus, WireNode } from "./types";
+import type { NodeViews } from "./nodeView";
 
 export interface CanvasContextValue {
   catalog: Catalog;
-  decorations: Map<string, WireNode>;
-  status: Record<string, NodeStatus>;
-  /** performance.now() when `status` arrived, so running badges can tick. */
-  statusAt: number;
+  /** Each card's decorations (errors, GPUs, title) and status, subscribed to one node at a time. */
+  views: NodeViews;
   /** Ports that edges name on each node, so undeclared ones still get a handle. */
   edgePorts: Map<string, { in: string[]; out: string[] }>;
   /** While a connection is dragged from `from`: may it end on this handle? */

@@ -2,6 +2,7 @@
 // rules and fresh node ids. No React here, so every rule lives in one place.
 import type { Connection } from "@xyflow/react";
 
+import { cardGeometry } from "./geometry";
 import type {
   ArtifactKind,
   CatalogEntry,
@@ -88,15 +89,37 @@ export function toFlowEdge(from: string, to: string, catalog: Catalog, nodes: Pi
   };
 }
 
+/** The ports each node's edges name, by node id: a card draws these too, declared or not. */
+export function portsByNode(edges: PipeEdge[]): Map<string, { in: string[]; out: string[] }> {
+  const ports = new Map<string, { in: string[]; out: string[] }>();
+  const at = (id: string) => ports.get(id) ?? (ports.set(id, { in: [], out: [] }), ports.get(id)!);
+  for (const e of edges) {
+    at(e.source).out.push(portOfHandle(e.sourceHandle));
+    at(e.target).in.push(portOfHandle(e.targetHandle));
+  }
+  return ports;
+}
+
+/**
+ * React Flow nodes and edges for a wire graph. Each node carries its card's size
+ * and handle positions (geometry.ts), so it is drawn with its edges at once.
+ */
 export function wireToFlow(graph: WireGraph, catalog: Catalog): { nodes: PipeNode[]; edges: PipeEdge[] } {
-  const nodes: PipeNode[] = (graph.nodes ?? []).map((n) => ({
+  const placed: PipeNode[] = (graph.nodes ?? []).map((n) => ({
     id: n.id,
     type: "pipe",
     position: { x: Number(n.position?.x) || 0, y: Number(n.position?.y) || 0 },
     data: { type: n.type, title: n.title, config: n.config },
   }));
-  const edges = (graph.edges ?? []).map((e) => toFlowEdge(e.from, e.to, catalog, nodes));
-  return { nodes, edges: dedupeEdges(edges) };
+  const edges = dedupeEdges((graph.edges ?? []).map((e) => toFlowEdge(e.from, e.to, catalog, placed)));
+  const used = portsByNode(edges);
+  const nodes = placed.map((n) => {
+    const entry = catalog.get(n.data.type);
+    const inputs = drawnPorts(entry, "in", used.get(n.id)?.in ?? []).map((p) => handleId("in", p.name));
+    const outputs = drawnPorts(entry, "out", used.get(n.id)?.out ?? []).map((p) => handleId("out", p.name));
+    return { ...n, ...cardGeometry(inputs, outputs) };
+  });
+  return { nodes, edges };
 }
 
 function dedupeEdges(edges: PipeEdge[]): PipeEdge[] {

@@ -17,6 +17,8 @@ interface Mounted {
   container: HTMLElement;
   /** Set while an unmount is scheduled; a render that comes first cancels it. */
   unmountTimer?: number;
+  /** Renders so far: the cleanup of a render that is no longer the latest leaves the root alone. */
+  renders: number;
   api: { current: StreamlitApi };
   dark: boolean;
 }
@@ -46,6 +48,7 @@ function mount(parent: Args["parentElement"]): Mounted {
     container,
     api: { current: { setStateValue: () => undefined, setTriggerValue: () => undefined } },
     dark: isDark(host),
+    renders: 0,
   };
   mounted.set(parent, state);
   return state;
@@ -55,6 +58,8 @@ const render: FrontendRenderer<CanvasState, CanvasData> = (args) => {
   const state = mounted.get(args.parentElement) ?? mount(args.parentElement);
   window.clearTimeout(state.unmountTimer);
   state.unmountTimer = undefined;
+  state.renders += 1;
+  const generation = state.renders;
   state.api.current = {
     setStateValue: (name, value) => args.setStateValue(name, value as CanvasState[typeof name]),
     setTriggerValue: (name, value) => args.setTriggerValue(name, value as CanvasState[typeof name]),
@@ -67,9 +72,14 @@ const render: FrontendRenderer<CanvasState, CanvasData> = (args) => {
     </StrictMode>,
   );
   // Streamlit calls the cleanup of a render that finished after newer data
-  // arrived; deferring the unmount lets the newer render keep the same root.
+  // arrived, sometimes only after the newer render ran (two updates back to
+  // back): such a cleanup must not unmount the root the newer render uses.
+  // A real unmount calls the latest render's cleanup; deferring it lets a
+  // render that follows at once keep the same root.
   return () => {
+    if (state.renders !== generation) return;
     state.unmountTimer = window.setTimeout(() => {
+      if (state.renders !== generation) return;
       state.root.unmount();
       state.container.remove();
       mounted.delete(args.parentElement);
