@@ -7,9 +7,9 @@ import time
 import pandas as pd
 import streamlit as st
 
-from compiler import SpecError, parse_pipeline
 from runtime.runs import reap_lost
 
+from .run_link import open_run
 from .run_status import store
 from .session import studio
 
@@ -69,15 +69,10 @@ def runs_page() -> None:
         st.subheader("Open a run on the canvas")
         chosen = st.selectbox("Run", frame["run"].tolist(), key="open-run")
         if st.button("Open on canvas", key="open-run-button"):
-            run = store().get_run(chosen)
-            try:
-                loaded = parse_pipeline(run.pipeline_yaml, source=f"run {run.id}")
-            except SpecError as exc:  # the stored snapshot is always valid; be safe anyway
-                st.error(str(exc))
+            problem = open_run(studio(), chosen)
+            if problem:
+                st.error(problem)
                 return
-            s = studio()
-            s.replace(loaded.pipeline, source=f"run {run.id}")
-            s.run_id, s.selected = run.id, None
             st.switch_page(st.session_state["pages"]["build"])
     with right:
         st.subheader("Compare runs")

@@ -159,8 +159,13 @@ def build_from_palette(canvas: Canvas) -> dict[str, str]:
 
 
 def yaml_view(page: Any) -> Any:
-    """The sidebar's read-only YAML view (in the page even while its expander is closed)."""
-    return page.get_by_test_id("stSidebar").locator("code")
+    """The sidebar's read-only YAML view, opened first when closed (it is drawn only while open)."""
+    sidebar = page.get_by_test_id("stSidebar")
+    code = sidebar.locator("code")
+    if code.count() == 0:
+        sidebar.get_by_text("YAML (read-only)").click()
+        code.first.wait_for(state="attached")
+    return code
 
 
 def wait_until(check: Any, what: str, timeout: float = 20.0) -> None:
@@ -302,7 +307,7 @@ def test_an_incompatible_connection_is_refused_and_says_why(page, shot) -> None:
     assert "input 'test'" in page.get_by_test_id("errors-evaluate-classifier").get_attribute("title")
 
 
-def test_status_updates_leave_a_zoomed_and_panned_view_alone(page, shot) -> None:
+def test_status_updates_leave_a_zoomed_and_panned_view_alone_and_a_reload_keeps_the_run(page, shot) -> None:
     canvas = Canvas(page)
     page.get_by_label("New from the gallery").click()
     page.get_by_role("option", name="diabetes-regression.yaml").click()
@@ -330,3 +335,13 @@ def test_status_updates_leave_a_zoomed_and_panned_view_alone(page, shot) -> None
     run_line(page, "succeeded").wait_for()
     assert canvas.viewport() == watch["viewport"] and canvas.positions() == watch["positions"]
     shot("run-finished-view-unchanged")
+
+    # A reload is a new Streamlit session; the address names the run, so it comes back with its statuses.
+    assert re.search(r"[?&]run=", page.url), f"the Build page's address does not name the run: {page.url}"
+    page.reload()
+    canvas.card("score-forest").wait_for()
+    run_line(page, "succeeded").wait_for()
+    for node_id in watch["positions"]:
+        assert "Succeeded" in page.get_by_test_id(f"status-{node_id}").inner_text()
+    assert canvas.positions() == watch["positions"]
+    shot("reloaded-same-run")

@@ -107,7 +107,11 @@ def texts(elements: Any) -> list[str]:
 
 
 def yaml_view(at: AppTest) -> str:
-    """The sidebar's read-only YAML: the text the Save YAML button downloads (``st.code`` drops the last newline)."""
+    """The sidebar's read-only YAML, opened: the text Save YAML downloads (``st.code`` drops the last newline)."""
+    if not at.session_state["yaml-view"]:
+        assert not at.sidebar.code, "the closed YAML view is drawn anyway"
+        at.session_state["yaml-view"] = True
+        ran(at)
     return at.sidebar.code[0].value
 
 
@@ -386,6 +390,45 @@ def test_opening_a_past_run_shows_it_on_the_build_page(two_runs, monkeypatch) ->
     assert state.run_id == first
     assert state.pipeline.node("train").params["n_estimators"] == 10
     assert any(f"Run `{first}`: **succeeded**" in i for i in texts(at.info))
+
+
+def test_a_reload_of_a_run_address_opens_that_run_again(two_runs, monkeypatch) -> None:
+    home, (first, _) = two_runs
+    at = runs_app(home, monkeypatch)
+    at.selectbox(key="open-run").set_value(first)
+    at.button(key="open-run-button").click()
+    ran(at)
+    assert at.query_params["run"] == first  # the Build page's address names the run it shows
+    reloaded = AppTest.from_file(APP, default_timeout=TIMEOUT)  # a reload: a new session, the same address
+    reloaded.query_params["run"] = first
+    ran(reloaded)
+    state = studio_of(reloaded)
+    assert state.run_id == first
+    assert state.pipeline.node("train").params["n_estimators"] == 10
+    assert any(f"Run `{first}`: **succeeded**" in i for i in texts(reloaded.info))
+
+
+def test_an_address_naming_an_unknown_run_starts_blank_and_says_so(home) -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["run"] = "20990101-000000-nosuch"
+    ran(at)
+    assert studio_of(at).run_id is None and studio_of(at).pipeline.spec.nodes == []
+    assert any("There is no run '20990101-000000-nosuch'" in e for e in texts(at.error))
+    assert "run" not in at.query_params
+
+
+def test_opening_another_pipeline_drops_the_run_from_the_address(two_runs, monkeypatch) -> None:
+    home, (first, _) = two_runs
+    monkeypatch.setenv("PIPECANVAS_HOME", str(home))
+    monkeypatch.chdir(REPO_ROOT)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["run"] = first
+    ran(at)
+    at.sidebar.selectbox(key="gallery-choice").set_value("iris-classifier.yaml")
+    at.sidebar.button(key="gallery-open").click()
+    ran(at)
+    assert studio_of(at).run_id is None
+    assert "run" not in at.query_params
 
 
 def _endpoints() -> None:
