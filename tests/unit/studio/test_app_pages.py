@@ -380,32 +380,34 @@ def test_comparing_two_runs_marks_the_params_that_differ(two_runs, monkeypatch) 
     assert "metric evaluate.accuracy" in table.index
 
 
-def test_opening_a_past_run_shows_it_on_the_build_page(two_runs, monkeypatch) -> None:
-    home, (first, _) = two_runs
+def open_on_canvas(home: Path, run_id: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    """The Runs page's "Open on canvas" for ``run_id``."""
     at = runs_app(home, monkeypatch)
-    at.selectbox(key="open-run").set_value(first)
+    at.selectbox(key="open-run").set_value(run_id)
     at.button(key="open-run-button").click()
-    ran(at)
+    return ran(at)
+
+
+def assert_shows_first_run(at: AppTest, first: str) -> None:
+    """The Build page holds the first run (10 trees) and says it succeeded."""
     state = studio_of(at)
     assert state.run_id == first
     assert state.pipeline.node("train").params["n_estimators"] == 10
     assert any(f"Run `{first}`: **succeeded**" in i for i in texts(at.info))
 
 
+def test_opening_a_past_run_shows_it_on_the_build_page(two_runs, monkeypatch) -> None:
+    home, (first, _) = two_runs
+    assert_shows_first_run(open_on_canvas(home, first, monkeypatch), first)
+
+
 def test_a_reload_of_a_run_address_opens_that_run_again(two_runs, monkeypatch) -> None:
     home, (first, _) = two_runs
-    at = runs_app(home, monkeypatch)
-    at.selectbox(key="open-run").set_value(first)
-    at.button(key="open-run-button").click()
-    ran(at)
+    at = open_on_canvas(home, first, monkeypatch)
     assert at.query_params["run"] == first  # the Build page's address names the run it shows
     reloaded = AppTest.from_file(APP, default_timeout=TIMEOUT)  # a reload: a new session, the same address
     reloaded.query_params["run"] = first
-    ran(reloaded)
-    state = studio_of(reloaded)
-    assert state.run_id == first
-    assert state.pipeline.node("train").params["n_estimators"] == 10
-    assert any(f"Run `{first}`: **succeeded**" in i for i in texts(reloaded.info))
+    assert_shows_first_run(ran(reloaded), first)
 
 
 def test_an_address_naming_an_unknown_run_starts_blank_and_says_so(home) -> None:
