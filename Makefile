@@ -37,6 +37,7 @@ test: install-dev
 bench: install-dev
 	$(PY) benchmarks/compile.py
 	$(PY) benchmarks/local_run.py
+	$(PY) benchmarks/canvas.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .bench

@@ -39,22 +39,18 @@ import json
 import os
 import platform
 import random
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 _ROOT = Path(__file__).resolve().parents[1]
 if str(_ROOT) not in sys.path:  # run as a script: make `compiler`, `nodes` and `runtime` importable
     sys.path.insert(0, str(_ROOT))
+
+from studio.serve import serve_studio  # noqa: E402 (after the path set-up above)
 
 __all__ = ["main", "pipeline_document"]
 
@@ -202,51 +198,6 @@ def _pipeline_yaml(document: dict[str, Any]) -> str:
 
 
 # ---------------------------------------------------------------- the studio and the browser
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def running_studio(home: Path, log: Path) -> Iterator[str]:
-    """The studio on a free loopback port, stopped (with its process group) on the way out."""
-    port = _free_port()
-    argv = [sys.executable, "-m", "streamlit", "run", "studio/app.py", "--server.address", "127.0.0.1",
-            "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    env = {**os.environ, "PIPECANVAS_HOME": str(home), "PYTHONUNBUFFERED": "1"}
-    with open(log, "wb") as out:
-        server = subprocess.Popen(argv, cwd=_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, server, log)
-        yield url
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait(timeout=5)
-
-
-def _wait_healthy(url: str, server: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the studio exited with {server.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"the studio did not answer on {url} in {timeout:.0f}s:\n{log.read_text(errors='replace')[-3000:]}")
 
 
 def _new_page(browser: Any, probe: str) -> Any:
@@ -483,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(document['spec']['nodes'])} nodes, {len(document['spec']['edges'])} edges")
     with tempfile.TemporaryDirectory(prefix="pipecanvas-canvas-bench-") as folder:
         home = Path(folder) / "home"
-        with running_studio(home, Path(folder) / "streamlit.log") as url, sync_playwright() as playwright:
+        with serve_studio(home, Path(folder) / "streamlit.log") as url, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
             print(f"studio on {url}, chromium {browser.version}; one untimed warm-up session first", flush=True)
             from runtime.run_store import open_store

@@ -35,13 +35,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 _ROOT = Path(__file__).resolve().parents[1]
 if str(_ROOT) not in sys.path:  # run as a script: make `nodes` and `compiler` importable
     sys.path.insert(0, str(_ROOT))
+
+from report_table import print_table  # noqa: E402  (this script's folder is on sys.path when it runs)
 
 __all__ = ["main", "pipeline_document", "sink_node_type", "time_pipecanvas", "run_kfp"]
 
@@ -318,22 +319,7 @@ def _print_table(rows: list[dict[str, Any]], title: str) -> None:
          "-" if r["speedup"] is None else f"{r['speedup']:.1f}x")
         for r in rows
     ]
-    try:
-        from rich.console import Console
-        from rich.table import Table
-    except ImportError:
-        print(title)
-        widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
-        for line in (header, *cells):
-            padded = [text.ljust(w) if i == 0 else text.rjust(w) for i, (text, w) in enumerate(zip(line, widths))]
-            print("  ".join(padded))
-        return
-    table = Table(title=title)
-    for i, name in enumerate(header):
-        table.add_column(name, justify="left" if i == 0 else "right")
-    for line in cells:
-        table.add_row(*line)
-    Console().print(table)
+    print_table(title, header, cells, text_columns=1)
 
 
 # ---------------------------------------------------------------- command line

@@ -46,6 +46,7 @@ for _path in (str(_ROOT), str(_HERE)):  # run as a script: `nodes`, `runtime` an
         sys.path.insert(0, _path)
 
 from compile import DEFAULT_VENV, ensure_kfp_venv  # noqa: E402  (the sibling benchmark's kfp venv set-up)
+from report_table import print_table  # noqa: E402
 
 __all__ = ["main", "pipeline_document", "run_pipecanvas", "KfpWorker", "peak_concurrency"]
 
@@ -406,22 +407,7 @@ def _print_table(rows: list[dict[str, Any]], title: str) -> None:
          f"{r['pipecanvas_peak']}/{r['kfp_peak'] if r['kfp_peak'] is not None else dash}")
         for r in rows
     ]
-    try:
-        from rich.console import Console
-        from rich.table import Table
-    except ImportError:
-        print(title)
-        widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
-        for line in (header, *cells):
-            print("  ".join(t.ljust(w) if i < 3 else t.rjust(w) for i, (t, w) in enumerate(zip(line, widths))))
-        return
-    table = Table(title=title)
-    for i, name in enumerate(header):
-        table.add_column(name, justify="left" if i < 3 else "right")
-    for line in cells:
-        table.add_row(*line)
-    console = Console()
-    (console if console.is_terminal else Console(width=140)).print(table)
+    print_table(title, header, cells, text_columns=3)
 
 
 def _phase_line(rows: list[dict[str, Any]]) -> str:

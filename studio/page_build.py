@@ -19,7 +19,7 @@ from .outputs import log_tail, show_outputs
 from .properties import properties_panel
 from .run_status import canvas_status, run_record, store
 from .run_link import follow_run_link, keep_run_link
-from .session import EXAMPLES, Studio, blank_pipeline, catalog, studio
+from .session import EXAMPLES, Studio, blank_pipeline, catalog, catalog_description, studio
 
 __all__ = ["build_page"]
 
@@ -133,7 +133,7 @@ def _canvas_area(s: Studio, diagnostics: list, run: RunRecord | None) -> None:
     """
     status = canvas_status(s.run_id)
     st.session_state[_SEEN_KEY] = _progress(run, status)
-    result = canvas(catalog().describe(), pipeline_to_graph(s.pipeline, diagnostics), s.revision, status, s.selected,
+    result = canvas(catalog_description(), pipeline_to_graph(s.pipeline, diagnostics), s.revision, status, s.selected,
                     key=_CANVAS_KEY)
     if result.graph is not None:  # build_page applies an edit before drawing; this one came in meanwhile
         s.replace(apply_graph(s.pipeline, result.graph), structural=False)
@@ -239,8 +239,9 @@ def build_page() -> None:
         s.replace(apply_graph(s.pipeline, edit), structural=False)
     _files_sidebar(s)
     _name_bar(s)
-    diagnostics = s.diagnostics() + s.preflight
-    errors = [d for d in s.diagnostics() if d.severity == "error"]
+    found = s.diagnostics()  # the compiler's checks, run once per page run
+    diagnostics = found + s.preflight
+    errors = [d for d in found if d.severity == "error"]
     run = run_record(s.run_id)  # once, before the steps are read: the page shows one moment of the run
     _run_bar(s, errors, run)
     _canvas_area(s, diagnostics, run)

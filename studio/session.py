@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
 from compiler import Diagnostic, Metadata, Pipeline, validate_pipeline
 from nodes import Catalog, default_catalog
 
-__all__ = ["EXAMPLES", "Studio", "studio", "catalog", "blank_pipeline"]
+__all__ = ["EXAMPLES", "Studio", "studio", "catalog", "catalog_description", "blank_pipeline"]
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -24,6 +25,12 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 @st.cache_resource
 def catalog() -> Catalog:
     return default_catalog()
+
+
+@st.cache_resource
+def catalog_description() -> list[dict[str, Any]]:
+    """``catalog().describe()``, built once: the catalog never changes while the studio runs (read-only)."""
+    return catalog().describe()
 
 
 def blank_pipeline() -> Pipeline:
@@ -55,9 +62,6 @@ class Studio:
 
     def diagnostics(self) -> list[Diagnostic]:
         return validate_pipeline(self.pipeline, catalog())
-
-    def errors(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics() if d.severity == "error"]
 
 
 def studio() -> Studio:

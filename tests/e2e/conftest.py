@@ -10,18 +10,13 @@ context, so a fresh Streamlit session with a blank canvas.
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from studio.serve import StudioDidNotStart, serve_studio
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -31,28 +26,6 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 VIEWPORT = {"width": 1800, "height": 1400}
-_START_TIMEOUT = 60.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + _START_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"the studio exited with {server.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"the studio did not answer on {url} in {_START_TIMEOUT:.0f}s:\n{log.read_text(errors='replace')[-3000:]}")
 
 
 @pytest.fixture(scope="session")
@@ -63,34 +36,15 @@ def studio_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def studio_url(studio_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The studio's address; started once for the session, stopped with everything it started."""
-    port = _free_port()
     log = tmp_path_factory.mktemp("studio-log") / "streamlit.log"
-    argv = [
-        sys.executable, "-m", "streamlit", "run", "studio/app.py", "--server.address", "127.0.0.1",
-        "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-    ]
-    env = {**os.environ, "PIPECANVAS_HOME": str(studio_home), "PYTHONUNBUFFERED": "1"}
-    with open(log, "wb") as out:
-        server = subprocess.Popen(argv, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, server, log)
-        yield url
-    finally:
-        _stop_what_the_studio_started(studio_home)
-        _stop(server)
-
-
-def _stop(server: subprocess.Popen) -> None:
-    if server.poll() is not None:
-        return
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait(timeout=5)
+        with serve_studio(studio_home, log) as url:
+            try:
+                yield url
+            finally:
+                _stop_what_the_studio_started(studio_home)
+    except StudioDidNotStart as exc:
+        pytest.fail(str(exc))
 
 
 def _stop_what_the_studio_started(home: Path) -> None:

@@ -14,7 +14,6 @@ import pytest
 import skops.io
 from sklearn import datasets
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import RandomForestClassifier
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 from nodes.artifact_io import FILE_EXTENSIONS, read_artifact, write_artifact
@@ -45,21 +44,6 @@ def location(request, tmp_path: Path):
     if request.param == "local":
         return str(tmp_path / "artifacts")
     return f"memory://pipecanvas-test-{uuid.uuid4().hex}"
-
-
-def _iris_model() -> Model:
-    iris = datasets.load_iris(as_frame=True)
-    labels = iris.target_names[iris.target]
-    forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(iris.data, labels)
-    return Model(
-        estimator=forest,
-        task="classification",
-        feature_columns=list(iris.data.columns),
-        target="species",
-        classes=[str(c) for c in forest.classes_],
-        algorithm="random_forest",
-        input_schema={c: "number" for c in iris.data.columns},
-    )
 
 
 def _skops_model_file(tmp_path: Path, estimator: object) -> str:
@@ -97,8 +81,8 @@ def test_table_without_target_reads_back_without_one(location):
     assert read_artifact(ArtifactKind.TABLE, uri).target is None
 
 
-def test_model_round_trip_predicts_the_same(location):
-    model = _iris_model()
+def test_model_round_trip_predicts_the_same(location, iris_model):
+    model = iris_model
     uri = f"{location}/model.skops"
     write_artifact(ArtifactKind.MODEL, model, uri)
     loaded = read_artifact(ArtifactKind.MODEL, uri)

@@ -10,9 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from sklearn import datasets
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.ensemble import RandomForestRegressor
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from nodes.artifact_io import write_artifact
@@ -25,22 +24,6 @@ from runtime.endpoints import EndpointStartError, LocalEndpointLauncher, stop_en
 
 SETOSA = {"sepal length (cm)": 5.1, "sepal width (cm)": 3.5, "petal length (cm)": 1.4, "petal width (cm)": 0.2}
 VIRGINICA = {"sepal length (cm)": 6.7, "sepal width (cm)": 3.0, "petal length (cm)": 5.8, "petal width (cm)": 2.2}
-
-
-@pytest.fixture(scope="module")
-def iris_model() -> Model:
-    iris = datasets.load_iris(as_frame=True)
-    labels = iris.target_names[iris.target]
-    forest = RandomForestClassifier(n_estimators=30, random_state=0).fit(iris.data, labels)
-    return Model(
-        estimator=forest,
-        task="classification",
-        feature_columns=list(iris.data.columns),
-        target="species",
-        classes=[str(c) for c in forest.classes_],
-        algorithm="random_forest",
-        input_schema={c: "number" for c in iris.data.columns},
-    )
 
 
 @pytest.fixture(scope="module")

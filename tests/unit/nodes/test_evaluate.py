@@ -8,8 +8,6 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn import datasets
-from sklearn.model_selection import train_test_split
 from sklearn.svm import SVC
 
 from nodes.artifacts import Model, Table
@@ -17,22 +15,7 @@ from nodes.context import RunContext
 from nodes.errors import NodeInputError
 from nodes.evaluate import EvaluateClassifier, EvaluateRegressor
 from nodes.train import TrainClassifier, TrainRegressor
-
-
-def _sample(name: str, target: str) -> pd.DataFrame:
-    """A bundled dataset as one frame, class targets as names (as ``data.sample`` gives them)."""
-    bunch = getattr(datasets, f"load_{name}")(as_frame=True)
-    frame = bunch.frame.drop(columns="target")
-    names = getattr(bunch, "target_names", None)
-    frame[target] = names[bunch.target] if names is not None else bunch.target
-    return frame
-
-
-def _split(frame: pd.DataFrame, target: str, stratify: bool = True) -> tuple[Table, Table]:
-    train, test = train_test_split(
-        frame, test_size=0.3, random_state=1, stratify=frame[target] if stratify else None
-    )
-    return Table(train, target), Table(test, target)
+from sample_tables import sample_frame, split_table  # tests/support/sample_tables.py
 
 
 def _classify(model: Model, test: Table, **params: object) -> dict:
@@ -51,19 +34,19 @@ def _trained(node_type: type, train: Table, **params: object) -> Model:
 
 @pytest.fixture(scope="module")
 def cancer() -> tuple[Model, Table]:
-    train, test = _split(_sample("breast_cancer", "diagnosis"), "diagnosis")
+    train, test = split_table(sample_frame("breast_cancer"), "diagnosis")
     return _trained(TrainClassifier, train, algorithm="logistic_regression"), test
 
 
 @pytest.fixture(scope="module")
 def iris() -> tuple[Model, Table]:
-    train, test = _split(_sample("iris", "species"), "species")
+    train, test = split_table(sample_frame("iris"), "species")
     return _trained(TrainClassifier, train, algorithm="random_forest", n_estimators=50), test
 
 
 @pytest.fixture(scope="module")
 def diabetes() -> tuple[Model, Table]:
-    train, test = _split(_sample("diabetes", "progression"), "progression", stratify=False)
+    train, test = split_table(sample_frame("diabetes"), "progression", stratify=False)
     return _trained(TrainRegressor, train, algorithm="linear"), test
 
 
@@ -150,7 +133,7 @@ def test_labels_the_model_never_saw_still_count_as_errors(iris):
 
 def test_model_without_probabilities_gets_no_roc(cancer):
     _, test = cancer
-    train, _ = _split(_sample("breast_cancer", "diagnosis"), "diagnosis")
+    train, _ = split_table(sample_frame("breast_cancer"), "diagnosis")
     columns = train.feature_columns
     estimator = SVC(kernel="linear").fit(train.frame[columns], train.frame["diagnosis"])
     model = Model(estimator, "classification", columns, "diagnosis", classes=list(estimator.classes_))
@@ -173,7 +156,7 @@ class _CoinFlipper:
 
 
 def test_long_roc_curves_are_thinned_to_200_points():
-    frame = _sample("breast_cancer", "diagnosis")
+    frame = sample_frame("breast_cancer")
     columns = [c for c in frame.columns if c != "diagnosis"]
     model = Model(_CoinFlipper(), "classification", columns, "diagnosis", classes=["benign", "malignant"])
     curve = _classify(model, Table(frame, "diagnosis"))["roc_curve"]["malignant"]

@@ -9,33 +9,19 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn import datasets
 from sklearn.metrics import r2_score
-from sklearn.model_selection import train_test_split
 
 from nodes.artifact_io import read_artifact, write_artifact
 from nodes.artifacts import ArtifactKind, Model, Table
 from nodes.context import RunContext
 from nodes.errors import NodeInputError
 from nodes.train_mlp import TrainMLP
+from sample_tables import sample_frame, split_table  # tests/support/sample_tables.py
 
 
 @pytest.fixture(scope="module")
 def torch():
     return pytest.importorskip("torch")
-
-
-def _sample(name: str, target: str, class_names: bool = True) -> pd.DataFrame:
-    bunch = getattr(datasets, f"load_{name}")(as_frame=True)
-    frame = bunch.frame.drop(columns="target")
-    names = getattr(bunch, "target_names", None)
-    frame[target] = names[bunch.target] if class_names and names is not None else bunch.target
-    return frame
-
-
-def _split(frame: pd.DataFrame, target: str, stratify: bool) -> tuple[Table, Table]:
-    train, test = train_test_split(frame, test_size=0.3, random_state=1, stratify=frame[target] if stratify else None)
-    return Table(train, target), Table(test, target)
 
 
 def _train(table: Table, context: RunContext | None = None, **params: object) -> Model:
@@ -44,13 +30,13 @@ def _train(table: Table, context: RunContext | None = None, **params: object) ->
 
 @pytest.fixture(scope="module")
 def iris(torch) -> tuple[Table, Table, Model]:
-    train, test = _split(_sample("iris", "species"), "species", stratify=True)
+    train, test = split_table(sample_frame("iris"), "species", stratify=True)
     return train, test, _train(train)
 
 
 @pytest.fixture(scope="module")
 def diabetes(torch) -> tuple[Table, Table, Model]:
-    train, test = _split(_sample("diabetes", "progression"), "progression", stratify=False)
+    train, test = split_table(sample_frame("diabetes"), "progression", stratify=False)
     return train, test, _train(train, epochs=40, hidden_units=16)
 
 
@@ -106,7 +92,7 @@ def test_model_round_trips_through_skops_and_predicts_identically(request, tmp_p
 
 
 def test_integer_digit_target_becomes_classification_with_native_classes(torch):
-    train, test = _split(_sample("digits", "digit", class_names=False), "digit", stratify=True)
+    train, test = split_table(sample_frame("digits"), "digit", stratify=True)
     model = _train(train, epochs=20)
     assert model.task == "classification"
     assert model.classes == list(range(10)) and all(type(c) is int for c in model.classes)

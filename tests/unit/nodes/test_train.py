@@ -5,35 +5,17 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-import pandas as pd
 import pytest
-from sklearn import datasets
-from sklearn.model_selection import train_test_split
 
 from nodes.artifacts import Model, Table
 from nodes.context import RunContext
 from nodes.errors import NodeInputError
 from nodes.evaluate import EvaluateClassifier, EvaluateRegressor
 from nodes.train import TrainClassifier, TrainRegressor
+from sample_tables import sample_frame, split_table  # tests/support/sample_tables.py
 
 CLASSIFIERS = ["logistic_regression", "random_forest", "gradient_boosting", "svm", "knn"]
 REGRESSORS = ["linear", "ridge", "random_forest", "gradient_boosting"]
-
-
-def _sample(name: str, target: str, class_names: bool = True) -> pd.DataFrame:
-    """A bundled dataset as one frame, the target as class names (as ``data.sample`` gives it)."""
-    bunch = getattr(datasets, f"load_{name}")(as_frame=True)
-    frame = bunch.frame.drop(columns="target")
-    names = getattr(bunch, "target_names", None)
-    frame[target] = names[bunch.target] if class_names and names is not None else bunch.target
-    return frame
-
-
-def _split(frame: pd.DataFrame, target: str, stratify: bool = True) -> tuple[Table, Table]:
-    train, test = train_test_split(
-        frame, test_size=0.3, random_state=1, stratify=frame[target] if stratify else None
-    )
-    return Table(train, target), Table(test, target)
 
 
 def _train_classifier(table: Table, **params: object) -> Model:
@@ -46,12 +28,12 @@ def _train_regressor(table: Table, **params: object) -> Model:
 
 @pytest.fixture(scope="module")
 def iris() -> tuple[Table, Table]:
-    return _split(_sample("iris", "species"), "species")
+    return split_table(sample_frame("iris"), "species")
 
 
 @pytest.fixture(scope="module")
 def diabetes() -> tuple[Table, Table]:
-    return _split(_sample("diabetes", "progression"), "progression", stratify=False)
+    return split_table(sample_frame("diabetes"), "progression", stratify=False)
 
 
 @pytest.mark.parametrize("algorithm", CLASSIFIERS)
@@ -77,7 +59,7 @@ def test_classifier_model_describes_what_it_needs(iris):
 
 
 def test_integer_classes_are_plain_python_ints():
-    train, _ = _split(_sample("digits", "digit", class_names=False), "digit")
+    train, _ = split_table(sample_frame("digits"), "digit")
     model = _train_classifier(train, algorithm="logistic_regression", max_iter=2000)
     assert model.classes == list(range(10))
     assert all(type(c) is int for c in model.classes)
@@ -144,71 +126,67 @@ def test_ridge_alpha_shrinks_the_coefficients(diabetes):
 # --- errors an analyst can cause ---------------------------------------------------------------
 
 
-def _iris_frame() -> pd.DataFrame:
-    return _sample("iris", "species")
-
-
 def test_table_without_target_is_refused():
     with pytest.raises(NodeInputError, match="no target column; set one on the data node"):
-        _train_classifier(Table(_iris_frame(), None))
+        _train_classifier(Table(sample_frame("iris"), None))
     with pytest.raises(NodeInputError, match="no target column"):
-        _train_regressor(Table(_sample("diabetes", "progression"), None))
+        _train_regressor(Table(sample_frame("diabetes"), None))
 
 
 def test_target_missing_from_the_table_names_the_columns():
-    frame = _iris_frame()
+    frame = sample_frame("iris")
     with pytest.raises(NodeInputError, match=r"'kind' is not in the table; columns are: sepal length \(cm\)"):
         _train_classifier(Table(frame, "kind"))
 
 
 def test_table_with_only_the_target_is_refused():
-    frame = _iris_frame()[["species"]]
+    frame = sample_frame("iris")[["species"]]
     with pytest.raises(NodeInputError, match="only the target column 'species'"):
         _train_classifier(Table(frame, "species"))
 
 
 def test_text_feature_asks_for_a_clean_node():
-    frame = _iris_frame()
+    frame = sample_frame("iris")
     frame["colour"] = np.where(frame.index % 2 == 0, "blue", "purple")
     with pytest.raises(NodeInputError, match="'colour'.*'Clean and encode'"):
         _train_classifier(Table(frame, "species"))
 
 
 def test_missing_feature_values_ask_for_a_clean_node():
-    frame = _sample("diabetes", "progression")
+    frame = sample_frame("diabetes")
     frame.loc[3, "bmi"] = np.nan
     with pytest.raises(NodeInputError, match="'bmi' have missing values.*'Clean and encode'"):
         _train_regressor(Table(frame, "progression"))
 
 
 def test_missing_target_values_are_counted():
-    frame = _iris_frame()
+    frame = sample_frame("iris")
     frame.loc[[0, 5], "species"] = None
     with pytest.raises(NodeInputError, match="'species' has 2 missing value"):
         _train_classifier(Table(frame, "species"))
 
 
 def test_single_class_target_is_refused():
-    frame = _iris_frame()
+    frame = sample_frame("iris")
     frame = frame[frame["species"] == "setosa"]
     with pytest.raises(NodeInputError, match="'species' has a single class \\('setosa'\\)"):
         _train_classifier(Table(frame, "species"))
 
 
 def test_empty_table_is_refused():
-    frame = _iris_frame().iloc[:0]
+    frame = sample_frame("iris").iloc[:0]
     with pytest.raises(NodeInputError, match="no rows"):
         _train_classifier(Table(frame, "species"))
 
 
 def test_more_neighbours_than_rows_is_refused():
-    frame = _iris_frame().iloc[[0, 1, 50, 51, 100, 101]]
+    frame = sample_frame("iris").iloc[[0, 1, 50, 51, 100, 101]]
     with pytest.raises(NodeInputError, match="n_neighbors is 10 but the table has only 6 rows"):
         _train_classifier(Table(frame, "species"), algorithm="knn", n_neighbors=10)
 
 
 def test_continuous_target_points_to_the_regressor():
-    frame = _sample("diabetes", "progression")
+    frame = sample_frame("diabetes")
     frame["progression"] = frame["progression"] + 0.5
     with pytest.raises(NodeInputError, match="'progression' holds numbers with fractions.*'Train regressor'"):
         _train_classifier(Table(frame, "progression"))
@@ -216,11 +194,11 @@ def test_continuous_target_points_to_the_regressor():
 
 def test_category_target_points_to_the_classifier():
     with pytest.raises(NodeInputError, match="column 'species' holds categories; use 'Train classifier'"):
-        _train_regressor(Table(_iris_frame(), "species"))
+        _train_regressor(Table(sample_frame("iris"), "species"))
 
 
 def test_boolean_target_points_to_the_classifier():
-    frame = _sample("diabetes", "progression")
+    frame = sample_frame("diabetes")
     frame["progression"] = frame["progression"] > 140
     with pytest.raises(NodeInputError, match="'Train classifier'"):
         _train_regressor(Table(frame, "progression"))
