@@ -233,8 +233,10 @@ def _check_cycles(check: _Checker, graph: nx.DiGraph) -> None:
 
 
 def _check_isolated(check: _Checker, graph: nx.DiGraph) -> None:
+    """Warn of a node connected to nothing, unless an error already says what it is missing (an input)."""
     if graph.number_of_nodes() < 2:
         return
+    explained = {d.node for d in check.found if d.severity == "error"}
     for node_id in graph.nodes:
-        if graph.degree(node_id) == 0:
+        if graph.degree(node_id) == 0 and node_id not in explained:
             check.node_error(node_id, "is not connected to anything", warning=True)

@@ -180,12 +180,14 @@ def _problems(s: Studio, diagnostics: list) -> None:
         return
     st.markdown(f"**Problems ({len(diagnostics)})**")
     for i, d in enumerate(diagnostics):
-        icon = "🔴" if d.severity == "error" else "🟡"
-        if d.node and st.button(f"{icon} {d.message}", key=f"problem-{i}", help="Select this node"):
+        # Streamlit's own icon font, not emoji: a browser without an emoji font would draw empty boxes.
+        error = d.severity == "error"
+        icon, label = (":material/error:", "Error") if error else (":material/warning:", "Warning")
+        if d.node and st.button(f"{label}: {d.message}", icon=icon, key=f"problem-{i}", help="Select this node"):
             s.selected = d.node
             st.rerun()
         elif not d.node:
-            st.markdown(f"{icon} {d.message}")
+            st.markdown(f"{icon} {':red' if error else ':orange'}[{label}:] {d.message}")
 
 
 def _node_panel(s: Studio) -> None:

@@ -381,6 +381,15 @@ def test_a_node_connected_to_nothing_is_a_warning(sample_and_split, make_node, p
     assert (diagnostics[0].node, diagnostics[0].line) == ("spare", 11)
 
 
+def test_a_loose_node_with_a_missing_input_gets_the_error_only(sample_and_split, make_node, pipeline_doc,
+                                                                validate_doc) -> None:
+    nodes, edges = sample_and_split
+    nodes.append(make_node("spare", "prepare.split"))
+    diagnostics = validate_doc(pipeline_doc(nodes, edges))
+    assert [d.message for d in diagnostics if d.node == "spare"] == [
+        "node 'spare': input 'table' (table) is not connected"]
+
+
 def test_a_single_node_pipeline_has_no_warning(make_node, pipeline_doc, validate_doc) -> None:
     assert validate_doc(pipeline_doc([make_node("load", "data.sample")])) == []
 
