@@ -27,9 +27,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 studio: install
-	@echo "pipecanvas studio on http://$(HOST):$(PORT) (runs use the local executor)"
-	$(VENV)/bin/streamlit run studio/app.py --server.address $(HOST) --server.port $(PORT) \
-		--server.headless true --browser.gatherUsageStats false --client.toolbarMode minimal
+	$(PY) -m studio.launch --address $(HOST) --port $(PORT)
 
 test: install-dev
 	$(PY) -m pytest -q

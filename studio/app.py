@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from studio.host_guard import refuse_foreign_host
 from studio.page_build import build_page
 from studio.page_endpoints import endpoints_page
 from studio.page_runs import runs_page
 
 st.set_page_config(page_title="pipecanvas studio", page_icon="🧩", layout="wide")
+refuse_foreign_host()
 
 pages = {
     "build": st.Page(build_page, title="Build", icon=":material/account_tree:", url_path="build", default=True),

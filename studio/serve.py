@@ -12,12 +12,13 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from studio.launch import streamlit_argv
 
 __all__ = ["StudioDidNotStart", "serve_studio"]
 
@@ -29,11 +30,13 @@ class StudioDidNotStart(RuntimeError):
 
 
 @contextmanager
-def serve_studio(home: Path, log: Path, timeout: float = 60.0) -> Iterator[str]:
-    """Start ``streamlit run studio/app.py`` on 127.0.0.1 and a free port; yield its URL once it answers."""
+def serve_studio(home: Path, log: Path, timeout: float = 60.0, python: str | None = None) -> Iterator[str]:
+    """Start the studio (:mod:`studio.launch`'s argv) on 127.0.0.1 and a free port; yield its URL once it answers.
+
+    ``python`` is the interpreter to run it with (default: this one), e.g. a venv holding only the base install.
+    """
     port = _free_port()
-    argv = [sys.executable, "-m", "streamlit", "run", "studio/app.py", "--server.address", "127.0.0.1",
-            "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    argv = streamlit_argv("127.0.0.1", port, python=python)
     env = {**os.environ, "PIPECANVAS_HOME": str(home), "PYTHONUNBUFFERED": "1"}
     with open(log, "wb") as out:
         server = subprocess.Popen(argv, cwd=_REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
