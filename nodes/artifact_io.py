@@ -9,9 +9,12 @@ Formats:
 
 - Table → Parquet (pyarrow); the target column's name is kept in the schema
   metadata under ``pipecanvas.target``, pandas dtypes in pandas' own metadata.
-- Model → one skops file holding ``{"estimator": ..., "meta": {...}}``. Loading
-  never unpickles and trusts only types from a short list of packages (see
-  ``TRUSTED_MODULES``); anything else is refused before any object is built.
+- Model → one skops file holding ``{"estimator": ..., "meta": {...}}``, plus
+  ``<uri>.meta.json`` beside it (``nodes.model_meta``: what the studio shows,
+  so it never loads a model). Loading never unpickles: ``nodes.model_check``
+  reads the file's schema itself and refuses it unless every type it names is
+  on the exact list of what pipecanvas writes (``nodes.model_types``), before
+  anything is imported or built.
 - Metrics → JSON of the values; Endpoint → JSON of its fields.
 
 Reading a missing, corrupt or untrusted file raises ``ArtifactReadError`` naming
@@ -21,11 +24,9 @@ the URI.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import io
 import json
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import IO, Any
 
 from .artifacts import ARTIFACT_TYPES, ArtifactKind, Endpoint, Metrics, Model, Table
@@ -34,8 +35,8 @@ from .errors import ArtifactReadError
 __all__ = [
     "FILE_EXTENSIONS",
     "TARGET_METADATA_KEY",
-    "TRUSTED_MODULES",
     "ArtifactReadError",
+    "companion_uris",
     "read_artifact",
     "write_artifact",
 ]
@@ -49,17 +50,7 @@ FILE_EXTENSIONS: dict[ArtifactKind, str] = {
 
 TARGET_METADATA_KEY = b"pipecanvas.target"
 
-TRUSTED_MODULES = frozenset({"sklearn", "numpy", "scipy", "builtins", "collections", "nodes"})
-"""Top-level packages whose classes a model file may contain.
-
-``nodes`` is here because networks trained by ``train.mlp`` are saved as
-``nodes.mlp_estimator`` objects. Beyond the package, a type that skops would
-build or call must be a class; a plain function may only be referenced (e.g.
-a ``FunctionTransformer``'s ``func``), and never one from ``builtins``.
-"""
-
 _MODEL_META_FIELDS = ("task", "feature_columns", "target", "classes", "algorithm", "input_schema")
-_REFERENCE_LOADERS = frozenset({"FunctionNode"})  # skops looks these up but never calls them
 
 
 def write_artifact(kind: ArtifactKind | str, value: Any, uri: str) -> None:
@@ -72,8 +63,22 @@ def write_artifact(kind: ArtifactKind | str, value: Any, uri: str) -> None:
         raise TypeError(f"a {kind} artifact must be a {expected.__name__}, not {type(value).__name__}")
     buffer = io.BytesIO()  # encode fully first, so a value that cannot be encoded leaves no half-written file
     _WRITERS[kind](value, buffer)
+    if kind == ArtifactKind.MODEL:
+        from .model_meta import meta_uri, model_meta_bytes
+
+        with fsspec.open(meta_uri(uri), "wb", auto_mkdir=True) as file:
+            file.write(model_meta_bytes(value))
     with fsspec.open(uri, "wb", auto_mkdir=True) as file:
         file.write(buffer.getbuffer())
+
+
+def companion_uris(kind: ArtifactKind | str, uri: str) -> list[str]:
+    """Files ``write_artifact`` writes beside ``uri`` for this kind; whoever moves or copies the artifact moves them too."""
+    if ArtifactKind(kind) == ArtifactKind.MODEL:
+        from .model_meta import meta_uri
+
+        return [meta_uri(uri)]
+    return []
 
 
 def read_artifact(kind: ArtifactKind | str, uri: str) -> Any:
@@ -131,17 +136,19 @@ def _write_model(model: Model, file: IO[bytes]) -> None:
 def _read_model(file: IO[bytes], uri: str) -> Model:
     import skops.io
 
-    data = file.read()
-    try:
-        untrusted = skops.io.get_untrusted_types(data=data)
-    except Exception as exc:
-        raise ArtifactReadError(f"model artifact {uri} is not a skops model file: {exc}") from exc
-    refused = _refused_types(data, untrusted)
-    if refused:
+    from .model_check import checked_model_archive, max_model_bytes
+    from .model_types import allowed_model_types
+
+    limit = max_model_bytes()
+    data = file.read(limit + 1)
+    if len(data) > limit:
         raise ArtifactReadError(
-            f"model artifact {uri} contains types pipecanvas does not trust, so it was not loaded: {', '.join(refused)}"
+            f"model artifact {uri} is larger than the {limit:,} bytes pipecanvas reads; "
+            "set $PIPECANVAS_MAX_MODEL_BYTES to raise the limit"
         )
-    content = skops.io.loads(data, trusted=untrusted)
+    types, functions = allowed_model_types()
+    checked, names = checked_model_archive(data, uri, types, functions)
+    content = skops.io.loads(checked, trusted=names)
     return _model_from_content(content, uri)
 
 
@@ -154,63 +161,6 @@ def _model_from_content(content: Any, uri: str) -> Model:
         raise ArtifactReadError(f"model artifact {uri} lacks {', '.join(missing)} in its metadata")
     known = {name: meta[name] for name in _MODEL_META_FIELDS if meta.get(name) is not None}
     return Model(estimator=content["estimator"], **known)
-
-
-def _refused_types(data: bytes, untrusted: list[str]) -> list[str]:
-    """The untrusted type names we will not load, given how the file uses each."""
-    uses = _type_uses(data)
-    refused = []
-    for name in untrusted:
-        if not _is_acceptable(name, uses.get(name)):
-            refused.append(name)
-    return refused
-
-
-def _is_acceptable(name: str, use: tuple[str, str, set[str]] | None) -> bool:
-    """Whether ``name`` comes from a trusted package and is a class wherever skops would build or call it."""
-    if name.split(".")[0] not in TRUSTED_MODULES or use is None:
-        return False
-    module, attribute, loaders = use
-    is_class = _resolves_to_class(module, attribute)
-    if module == "builtins" and not is_class:
-        return False  # eval, exec, open, __import__ ...: never, not even as a reference
-    return is_class or loaders <= _REFERENCE_LOADERS
-
-
-def _resolves_to_class(module: str, attribute: str) -> bool:
-    """Import ``module`` (its package is trusted) and check ``attribute`` is a class, not a function."""
-    try:
-        obj: Any = importlib.import_module(module)
-        for part in attribute.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError):
-        return False
-    return isinstance(obj, type)
-
-
-def _type_uses(data: bytes) -> dict[str, tuple[str, str, set[str]]]:
-    """Map each ``module.Class`` named in the skops schema to (module, attribute, loaders using it)."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        schema = json.loads(archive.read("schema.json"))
-    uses: dict[str, tuple[str, str, set[str]]] = {}
-    for node in _schema_nodes(schema):
-        module, attribute = node["__module__"], node["__class__"]
-        entry = uses.setdefault(f"{module}.{attribute}", (module, attribute, set()))
-        entry[2].add(str(node.get("__loader__")))
-    return uses
-
-
-def _schema_nodes(tree: Any) -> Iterator[dict[str, Any]]:
-    """Every dict in the schema that names a type, however deeply nested."""
-    stack = [tree]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            if isinstance(item.get("__module__"), str) and isinstance(item.get("__class__"), str):
-                yield item
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
 
 
 # --- metrics and endpoints ------------------------------------------------------------------------

@@ -123,6 +123,9 @@ class NodeType:
     cacheable: ClassVar[bool] = True
     #: modules ``run()`` imports; a local run imports them once up front so each step starts warm
     warm_imports: ClassVar[tuple[str, ...]] = ()
+    #: ``module.Name`` of every class and function the models this node writes hold, beyond the built-in
+    #: ones (``nodes.model_types``); a model file naming anything else is refused when read
+    model_types: ClassVar[frozenset[str]] = frozenset()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

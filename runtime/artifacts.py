@@ -33,10 +33,21 @@ def copy_outputs(store: RunStore, source: StepRecord, step: PlannedStep) -> bool
     try:
         for port, ref in step.outputs.items():
             _copy(recorded[port], ref.uri)
+            _copy_companions(ref.kind, recorded[port], ref.uri)
     except (OSError, FileNotFoundError) as exc:
         _log.info("cache entry for %s unusable: %s", step.id, exc)
         return False
     return True
+
+
+def _copy_companions(kind: ArtifactKind, source: str, target: str) -> None:
+    """The files written beside an artifact (a model's details); one an older run lacks is skipped."""
+    from nodes.artifact_io import companion_uris
+
+    for companion, copy in zip(companion_uris(kind, source), companion_uris(kind, target)):
+        fs, path = fsspec.core.url_to_fs(companion)
+        if fs.exists(path):
+            _copy(companion, copy)
 
 
 def _copy(source: str, target: str) -> None:

@@ -91,7 +91,7 @@ def _write_outputs(step: Any, outputs: dict[str, Any]) -> None:
     """Write each output to a temporary name, then move it into place, so a reader never sees half a file."""
     import fsspec
 
-    from nodes.artifact_io import write_artifact
+    from nodes.artifact_io import companion_uris, write_artifact
     from nodes.artifacts import ARTIFACT_TYPES
 
     missing = [port for port in step.outputs if port not in outputs]
@@ -103,6 +103,9 @@ def _write_outputs(step: Any, outputs: dict[str, Any]) -> None:
             raise RuntimeError(f"output '{port}' should be a {ref.kind}, the node returned {type(value).__name__}")
         partial = f"{ref.uri}.partial-{os.getpid()}"
         write_artifact(ref.kind, value, partial)
+        for companion, final in zip(companion_uris(ref.kind, partial), companion_uris(ref.kind, ref.uri)):
+            fs, path = fsspec.core.url_to_fs(companion)
+            fs.mv(path, fsspec.core.url_to_fs(final)[1])
         fs, path = fsspec.core.url_to_fs(partial)
         fs.mv(path, fsspec.core.url_to_fs(ref.uri)[1])
 

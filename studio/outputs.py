@@ -1,7 +1,8 @@
 """What a finished step made, shown for an analyst: metrics, charts (Altair) and table previews.
 
 These read the artifact store (never run anything): a metrics JSON, a Parquet
-table, a log file.
+table, a log file. A model is never loaded here (loading a crafted file could
+run code in the studio): what is shown is the details file written beside it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import streamlit as st
 
 from nodes.artifact_io import read_artifact
 from nodes.artifacts import ArtifactKind
+from nodes.errors import ArtifactReadError
+from nodes.model_meta import read_model_meta
 
 __all__ = ["show_outputs", "confusion_chart", "roc_chart", "residuals_chart", "table_profile", "log_tail"]
 
@@ -92,6 +95,9 @@ def _show_metrics(values: dict[str, Any]) -> None:
 def show_outputs(artifacts: list[tuple[str, str, str]]) -> None:
     """``artifacts``: (port, kind, uri) of one step."""
     for port, kind, uri in artifacts:
+        if kind == ArtifactKind.MODEL.value:
+            _show_model(port, uri)
+            continue
         try:
             value = read_artifact(kind, uri)
         except Exception as exc:  # a missing or unreadable file is shown, never raised
@@ -105,8 +111,30 @@ def show_outputs(artifacts: list[tuple[str, str, str]]) -> None:
                         + (f", target `{value.target}`" if value.target else ""))
             st.dataframe(frame.head(_PREVIEW_ROWS), width="stretch", height=230)
             st.dataframe(table_profile(frame), hide_index=True, width="stretch")
-        elif kind == ArtifactKind.MODEL.value:
-            st.markdown(f"**{port}** — {value.algorithm or value.task} model on {len(value.feature_columns)} columns"
-                        + (f", classes {', '.join(map(str, value.classes))}" if value.classes else ""))
         elif kind == ArtifactKind.ENDPOINT.value:
             st.markdown(f"**{port}** — endpoint `{value.name}` at {value.url}")
+
+
+def _show_model(port: str, uri: str) -> None:
+    """The model's details file, shown as text; the model file itself is never opened."""
+    try:
+        summary = read_model_meta(uri)
+    except ArtifactReadError as exc:
+        st.warning(f"output '{port}': {exc}")
+        return
+    if summary is None:
+        st.caption(f"output '{port}': this model was saved without a details file (by an older pipecanvas), "
+                   "so there is nothing to show; the studio never loads model files")
+        return
+    st.markdown(f"**{port}** — {summary.task} model")
+    rows = [("algorithm", summary.algorithm), ("estimator", summary.estimator), ("target", summary.target),
+            ("feature columns", ", ".join(summary.feature_columns)),
+            ("classes", None if summary.classes is None else ", ".join(map(str, summary.classes)))]
+    st.dataframe(pd.DataFrame([(k, v) for k, v in rows if v is not None], columns=["", "value"]),
+                 hide_index=True, width="stretch")
+    if summary.input_schema:
+        st.dataframe(pd.DataFrame(list(summary.input_schema.items()), columns=["input column", "type"]),
+                     hide_index=True, width="stretch")
+    if summary.params:
+        st.dataframe(pd.DataFrame([(k, "" if v is None else str(v)) for k, v in summary.params.items()],
+                                  columns=["setting", "value"]), hide_index=True, width="stretch")

@@ -16,7 +16,7 @@ from sklearn import datasets
 from sklearn.compose import ColumnTransformer
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-from nodes.artifact_io import FILE_EXTENSIONS, read_artifact, write_artifact
+from nodes.artifact_io import FILE_EXTENSIONS, companion_uris, read_artifact, write_artifact
 from nodes.artifacts import ArtifactKind, Endpoint, Metrics, Model, Table
 from nodes.errors import ArtifactReadError
 
@@ -154,10 +154,31 @@ def test_model_referencing_a_builtin_function_is_refused(tmp_path: Path):
         read_artifact(ArtifactKind.MODEL, uri)
 
 
-def test_numpy_function_reference_is_accepted(tmp_path: Path):
-    uri = _skops_model_file(tmp_path, FunctionTransformer(func=np.log1p))
-    loaded = read_artifact(ArtifactKind.MODEL, uri)
-    assert loaded.estimator.func is np.log1p
+def test_the_clean_nodes_function_reference_is_accepted(tmp_path: Path):
+    """The one function a built-in model refers to loads; any other is refused (see test_model_check.py)."""
+    from nodes.prepare import to_category_strings
+
+    uri = _skops_model_file(tmp_path, FunctionTransformer(func=to_category_strings))
+    assert read_artifact(ArtifactKind.MODEL, uri).estimator.func is to_category_strings
+
+
+def test_model_details_are_written_beside_the_model(location, iris_model):
+    """What the studio shows comes from this JSON file, so showing a model never loads it."""
+    import fsspec
+
+    from nodes.model_meta import read_model_meta
+
+    uri = f"{location}/model.skops"
+    write_artifact(ArtifactKind.MODEL, iris_model, uri)
+    assert companion_uris(ArtifactKind.MODEL, uri) == [uri + ".meta.json"]
+    assert companion_uris(ArtifactKind.TABLE, uri) == []
+    with fsspec.open(uri + ".meta.json", "rb") as file:
+        assert json.loads(file.read())["feature_columns"] == iris_model.feature_columns
+    summary = read_model_meta(uri)
+    assert summary.task == "classification" and summary.algorithm == "random_forest"
+    assert summary.classes == iris_model.classes and summary.target == "species"
+    assert summary.input_schema == iris_model.input_schema
+    assert summary.estimator == "RandomForestClassifier" and summary.params["n_estimators"] == 30
 
 
 def test_crafted_file_calling_a_trusted_module_function_is_refused_without_running_it(tmp_path: Path):
