@@ -200,7 +200,7 @@ def stop_endpoint(pid: int, grace: float = 5.0, process_start: int | None = None
     when no such server is running (already stopped, or the pid now belongs to some other program, which
     is left alone).
     """
-    if not (same_process(pid, process_start) if process_start is not None else _is_model_server(pid)):
+    if not (_is_model_server(pid) and same_process(pid, process_start)):
         return False
     try:
         os.killpg(pid, signal.SIGTERM)
