@@ -22,7 +22,9 @@ __all__ = ["RunContext", "EndpointLauncher"]
 class EndpointLauncher(Protocol):
     """Starts a prediction server for a saved model and says where it listens."""
 
-    def launch(self, name: str, model_uri: str, preprocessor_uri: str | None, port: int) -> Endpoint: ...
+    def launch(self, name: str, model_uri: str, preprocessor_uri: str | None, port: int,
+               ready_timeout: float | None = None) -> Endpoint:
+        """``ready_timeout``: seconds to wait for the server to answer (None: the launcher's default)."""
 
 
 @dataclass

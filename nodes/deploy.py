@@ -20,7 +20,15 @@ class EndpointParams(NodeParams):
         pattern=r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$",
         description="Endpoint name: lowercase letters, digits and '-', used in its URL and to undeploy it.",
     )
-    port: int = Field(0, ge=0, le=65535, description="Port to listen on locally; 0 picks a free one.")
+    port: int = Field(
+        0, ge=0, le=65535,
+        description="Port to listen on locally; 0 keeps the endpoint's previous port when it is free, else picks one.",
+    )
+    ready_timeout: float | None = Field(
+        None, gt=0, le=3600,
+        description="Seconds to wait for a local server to answer before the step fails; empty: "
+                    "$PIPECANVAS_ENDPOINT_READY_TIMEOUT, else 120.",
+    )
 
 
 class EndpointDeploy(NodeType):
@@ -52,7 +60,8 @@ class EndpointDeploy(NodeType):
         preprocessor_uri = context.input_uris.get("preprocessor")
         if model_uri is None or ("preprocessor" in inputs and preprocessor_uri is None):
             raise NodeInputError("the deploy node's inputs have no saved files to serve; rerun the pipeline")
-        endpoint = context.endpoints.launch(params.name, model_uri, preprocessor_uri, params.port)
+        endpoint = context.endpoints.launch(params.name, model_uri, preprocessor_uri, params.port,
+                                            ready_timeout=params.ready_timeout)
         context.log(f"endpoint {endpoint.name!r} is answering at {endpoint.url}")
         return {"endpoint": endpoint}
 

@@ -7,7 +7,8 @@ the saved artifacts with ``nodes.artifact_io`` and serves them with uvicorn::
 
 Requests are checked against the raw input schema (the preprocessor's when
 there is one) before anything reaches scikit-learn, so a caller gets a 422
-naming the offending column instead of a stack trace. Responses hold only
+naming the offending column instead of a stack trace; bodies and row counts
+over the limits get a 413 (see ``nodes.predict_request``). Responses hold only
 JSON-native values.
 """
 
@@ -20,6 +21,19 @@ from typing import TYPE_CHECKING, Any
 
 from .artifacts import ArtifactKind, Model
 from .errors import PipecanvasError
+from .predict_request import (
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_ROWS,
+    MAX_BYTES_ENV,
+    MAX_ROWS_ENV,
+    BodyLimit,
+    PredictLimits,
+    RequestError,
+    RequestTooLargeError,
+    checked_frame,
+    parse_body,
+    rows_of,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,23 +41,30 @@ if TYPE_CHECKING:
 
 __all__ = ["build_app", "main", "RequestError", "ServingError"]
 
-_PANDAS_DTYPES = {"number": "float64", "integer": "int64", "boolean": "bool"}
-
-
-class RequestError(PipecanvasError):
-    """A prediction request the model cannot use; the server answers it with HTTP 422."""
-
 
 class ServingError(PipecanvasError):
     """The served artifacts do not fit together (e.g. a preprocessor from another pipeline): HTTP 500."""
 
 
-def build_app(model: Model, preprocessor: Model | None, name: str) -> "FastAPI":
-    """The app serving ``model`` as ``name``; a ``preprocessor`` (task ``transform``) cleans raw rows first."""
-    from fastapi import Body, FastAPI, HTTPException
+def build_app(model: Model, preprocessor: Model | None, name: str, limits: PredictLimits | None = None) -> "FastAPI":
+    """The app serving ``model`` as ``name``; a ``preprocessor`` (task ``transform``) cleans raw rows first.
 
+    ``limits`` bound what one request may hold (default: ``PredictLimits.from_environment()``).
+    """
+    from fastapi import FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+
+    limits = limits or PredictLimits.from_environment()
     schema = _request_schema(model, preprocessor)
     app = FastAPI(title=f"pipecanvas endpoint {name}", version="1")
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
+
+    @app.exception_handler(RequestValidationError)
+    async def small_validation_error(request: Any, exc: RequestValidationError) -> JSONResponse:
+        """FastAPI's own reply echoes the input back; this one names only where the problem is."""
+        where = sorted({".".join(map(str, error.get("loc", ()))) for error in exc.errors()})[:5]
+        return JSONResponse({"detail": f"the request does not fit this endpoint at: {', '.join(where)}"}, 422)
 
     @app.get("/health")
     def health() -> dict[str, Any]:
@@ -51,18 +72,18 @@ def build_app(model: Model, preprocessor: Model | None, name: str) -> "FastAPI":
 
     @app.get("/schema")
     def describe_schema() -> dict[str, Any]:
-        return {"input_schema": schema, "classes": model.classes}
+        return {"input_schema": schema, "classes": model.classes, "limits":
+                {"max_body_bytes": limits.max_body_bytes, "max_rows": limits.max_rows}}
 
-    @app.post("/predict")
-    def predict(body: dict[str, Any] = Body(...)) -> dict[str, Any]:
-        try:
-            rows = _rows_of(body)
-            frame = _checked_frame(rows, schema, allow_missing=preprocessor is not None)
-            return _predictions(model, preprocessor, frame)
-        except RequestError as exc:
-            raise HTTPException(status_code=422, detail=str(exc)) from exc
-        except ServingError as exc:
-            raise HTTPException(status_code=500, detail=str(exc)) from exc
+    async def predict(request: Request) -> JSONResponse:
+        from starlette.concurrency import run_in_threadpool
+
+        raw = await request.body()  # within the body limit: BodyLimit refused anything larger
+        status, body = await run_in_threadpool(_answer, raw, model, preprocessor, schema, limits)
+        return JSONResponse(body, status)
+
+    predict.__annotations__.update({"request": Request, "return": JSONResponse})  # real classes for FastAPI
+    app.post("/predict", response_class=JSONResponse)(predict)
 
     return app
 
@@ -73,58 +94,20 @@ def _request_schema(model: Model, preprocessor: Model | None) -> dict[str, str]:
     return {column: source.input_schema.get(column, "any") for column in source.feature_columns}
 
 
-def _rows_of(body: Any) -> list[dict[str, Any]]:
-    """The rows of ``{"rows": [...]}`` or the single row of ``{"inputs": {...}}``."""
-    if isinstance(body, dict) and isinstance(body.get("inputs"), dict) and "rows" not in body:
-        return [body["inputs"]]
-    rows = body.get("rows") if isinstance(body, dict) else None
-    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-        raise RequestError('send {"rows": [{"column": value, ...}, ...]} or {"inputs": {"column": value, ...}}')
-    if not rows:
-        raise RequestError("'rows' is empty; send at least one row to predict")
-    return rows
-
-
-def _checked_frame(rows: list[dict[str, Any]], schema: dict[str, str], allow_missing: bool) -> "pd.DataFrame":
-    """A frame of the schema's columns, typed as at training; every problem in the rows is reported at once."""
-    import pandas as pd
-
-    problems = []
-    for index, row in enumerate(rows):
-        missing = [column for column in schema if column not in row]
-        if missing:
-            problems.append(f"row {index} is missing column(s) {', '.join(map(repr, missing))}")
-        for column, kind in schema.items():
-            if column in row and not _fits(row[column], kind, allow_missing):
-                problems.append(f"row {index}: column {column!r} must be {_describe(kind)}, got {row[column]!r}")
-    if problems:
-        raise RequestError("; ".join(problems))
-    frame = pd.DataFrame([{column: row[column] for column in schema} for row in rows], columns=list(schema))
-    for column, kind in schema.items():
-        dtype = _PANDAS_DTYPES.get(kind)
-        if dtype and (dtype == "float64" or frame[column].notna().all()):  # ints/bools with gaps stay as they are
-            frame[column] = frame[column].astype(dtype)
-    return frame
-
-
-def _fits(value: Any, kind: str, allow_missing: bool) -> bool:
-    if value is None:
-        return allow_missing
-    if kind == "number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if kind == "integer":
-        whole_float = isinstance(value, float) and value.is_integer()
-        return (isinstance(value, int) and not isinstance(value, bool)) or whole_float
-    if kind == "boolean":
-        return isinstance(value, bool)
-    if kind == "string":
-        return isinstance(value, str)
-    return True
-
-
-def _describe(kind: str) -> str:
-    words = {"number": "a number", "integer": "a whole number", "boolean": "true or false", "string": "text"}
-    return words.get(kind, kind)
+def _answer(
+    raw: bytes, model: Model, preprocessor: Model | None, schema: dict[str, str], limits: PredictLimits,
+) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, JSON body) for one request body: 413 over a limit, 422 for input the model cannot use."""
+    try:
+        rows = rows_of(parse_body(raw), limits)
+        frame = checked_frame(rows, schema, allow_missing=preprocessor is not None)
+        return 200, _predictions(model, preprocessor, frame)
+    except RequestTooLargeError as exc:
+        return 413, {"detail": str(exc)}
+    except RequestError as exc:
+        return 422, {"detail": str(exc)}
+    except ServingError as exc:
+        return 500, {"detail": str(exc)}
 
 
 def _predictions(model: Model, preprocessor: Model | None, frame: "pd.DataFrame") -> dict[str, Any]:
@@ -132,8 +115,8 @@ def _predictions(model: Model, preprocessor: Model | None, frame: "pd.DataFrame"
     features = _model_input(model, preprocessor, frame)
     try:
         predicted = model.estimator.predict(features)
-    except ValueError as exc:  # scikit-learn's word for "this input does not fit"
-        raise RequestError(f"the model could not predict these rows: {exc}") from exc
+    except (ValueError, TypeError, OverflowError) as exc:  # scikit-learn's words for "this input does not fit"
+        raise RequestError(f"the model could not predict these rows: {str(exc)[:300]}") from exc
     result: dict[str, Any] = {"predictions": _native(predicted)}
     if model.task == "classification" and hasattr(model.estimator, "predict_proba"):
         probabilities = model.estimator.predict_proba(features)
@@ -153,8 +136,8 @@ def _model_input(model: Model, preprocessor: Model | None, frame: "pd.DataFrame"
         return frame[model.feature_columns]
     try:
         cleaned = preprocessor.estimator.transform(frame[preprocessor.feature_columns])
-    except ValueError as exc:
-        raise RequestError(f"the preprocessor could not clean these rows: {exc}") from exc
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise RequestError(f"the preprocessor could not clean these rows: {str(exc)[:300]}") from exc
     if isinstance(cleaned, pd.DataFrame) and set(model.feature_columns) <= set(cleaned.columns):
         return cleaned[model.feature_columns]
     values = cleaned.toarray() if hasattr(cleaned, "toarray") else np.asarray(cleaned)
@@ -176,6 +159,16 @@ def _native(values: Any) -> list[Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Load the model (and preprocessor) named on the command line and serve them until stopped."""
     args = _parse_args(argv)
+    if args.wait_for_go and not _released():
+        print(f"model server {args.name!r}: the process that started it went away before recording it; "
+              "not serving", file=sys.stderr)
+        return 3
+    try:
+        base = PredictLimits.from_environment()
+        limits = PredictLimits(args.max_body_bytes or base.max_body_bytes, args.max_rows or base.max_rows)
+    except PipecanvasError as exc:
+        print(f"model server {args.name!r}: {exc}", file=sys.stderr)
+        return 2
     from .artifact_io import read_artifact
 
     try:
@@ -186,8 +179,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     import uvicorn
 
-    uvicorn.run(build_app(model, preprocessor, args.name), host=args.host, port=args.port, log_level="info")
+    uvicorn.run(build_app(model, preprocessor, args.name, limits), host=args.host, port=args.port, log_level="info")
     return 0
+
+
+def _released() -> bool:
+    """Wait for the launcher's ``go`` line on stdin: it sends it once this server's process is in the run
+    store. End of input instead (the launcher was killed first) means nobody could ever stop this server."""
+    try:
+        return sys.stdin.readline().strip() == "go"
+    except (OSError, ValueError):
+        return False
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -199,7 +201,19 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--name", required=True, help="endpoint name, shown by /health")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
     parser.add_argument("--port", type=int, default=8080, help="port to listen on")
+    parser.add_argument("--max-body-bytes", type=_at_least_one, default=None,
+                        help=f"largest /predict body accepted (default: ${MAX_BYTES_ENV}, else {DEFAULT_MAX_BODY_BYTES})")
+    parser.add_argument("--max-rows", type=_at_least_one, default=None,
+                        help=f"most rows in one /predict request (default: ${MAX_ROWS_ENV}, else {DEFAULT_MAX_ROWS})")
+    parser.add_argument("--wait-for-go", action="store_true",
+                        help="read a line 'go' from stdin before loading anything (how pipecanvas starts servers)")
     return parser.parse_args(argv)
+
+
+def _at_least_one(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number ≥ 1, got {text!r}")
+    return int(text)
 
 
 if __name__ == "__main__":

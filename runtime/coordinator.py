@@ -68,6 +68,7 @@ class Coordinator:
 
     def run(self) -> RunState:
         self._load_states()
+        self._stop_unfinished_servers()  # on resume: servers the stopped run process left starting
         self._adopt()
         self.store.set_run_state(self.run_id, RunState.RUNNING, pid=_pid())
         try:
@@ -86,9 +87,11 @@ class Coordinator:
                 self._wait()
         except BaseException as exc:
             self.executor.close(wait=True)
+            self._stop_unfinished_servers()
             self.store.set_run_state(self.run_id, RunState.FAILED, error=f"the run process failed: {exc}")
             raise
         self.executor.close(wait=False)
+        self._stop_unfinished_servers()
         failed = [s for s, st in self.state.items() if st not in OK_STEP_STATES]
         final = RunState.FAILED if failed else RunState.SUCCEEDED
         error = f"{len(failed)} step(s) did not succeed: {', '.join(failed)}" if failed else None
@@ -197,6 +200,7 @@ class Coordinator:
         self.store.set_step(self.run_id, step.id, StepState.SUCCEEDED, exit_code=0, finished_at=event.at)
 
     def _failed(self, step: PlannedStep, event: StepEvent, stop_reason: str | None) -> None:
+        self._stop_unfinished_servers(step.id)  # before a retry, which may need the same port
         message = last_error_line(step_log_path(self.run_id, step.id)) or stop_reason or event.detail or "failed"
         if stop_reason and stop_reason not in message:
             message = f"{stop_reason}; {message}"
@@ -237,6 +241,7 @@ class Coordinator:
             attempt.stop_reason = "cancelled"
             self.executor.cancel(attempt.key, "cancelled")
         self.executor.close(wait=True)
+        self._stop_unfinished_servers()
         for event in self.executor.poll():
             if event.state != StepState.RUNNING:
                 self.active.pop(event.key.step_id, None)
@@ -255,6 +260,15 @@ class Coordinator:
             time.sleep(self.poll_interval)
         else:
             wait(self.poll_interval)
+
+    def _stop_unfinished_servers(self, step_id: str | None = None) -> None:
+        """Model servers a deploy step of this run started but did not finish (see ``endpoint_registry``)."""
+        from .endpoint_registry import stop_unfinished_servers
+
+        try:
+            stop_unfinished_servers(self.store, self.run_id, step_id)
+        except Exception:  # never let cleaning up hide the step's own outcome
+            _log.exception("could not stop the model servers run %s left starting", self.run_id)
 
     def _heartbeat(self) -> None:
         now = time.monotonic()

@@ -2,11 +2,25 @@
 
 A deploy step only lives for a moment, but its endpoint must keep answering, so
 the server is started in its own session (it survives the step and a Ctrl-C in
-the step's terminal) with its output in ``<state_dir>/<name>.log``. ``launch``
-returns only once the server answers ``/health``; if it dies or does not become
-ready in time it is killed and the error quotes the end of its log.
+the step's terminal) with its output in ``<log_dir>/<name>.log``. Nothing may
+run that the run store does not know of, so a launch goes:
 
-Keeping track of running endpoints is the run store's job, not this module's.
+1. claim the endpoint's row (state ``starting``: name, port, log, run, step,
+   and this step process as its owner), stopping the endpoint's previous server;
+2. start the server held (``--wait-for-go``: it reads a line from stdin before
+   it loads or listens) and record its pid and start time in the row;
+3. release it, and wait until it answers ``/health``.
+
+If the step dies before 3, the held server reads end-of-input and exits by
+itself; after 3, the row names the server, and the coordinator (when the step
+fails, is cancelled or times out) or any reader of the store
+(``endpoint_registry.refresh_endpoints``: ``pipecanvas endpoints``, the
+studio, ``undeploy``) stops it. The row becomes ``running`` only when the
+coordinator records the step's success.
+
+A redeploy takes the port its endpoint had when that port is free, so its URL
+stays the same. The readiness wait is the deploy node's ``ready_timeout``, else
+``$PIPECANVAS_ENDPOINT_READY_TIMEOUT``, else 120 seconds.
 """
 
 from __future__ import annotations
@@ -27,10 +41,17 @@ import nodes
 from nodes.artifacts import Endpoint
 from nodes.errors import PipecanvasError
 
-__all__ = ["LocalEndpointLauncher", "EndpointStartError", "stop_endpoint"]
+from .processes import process_start_time, same_process
+from .run_store import EndpointRecord, RunStore
 
+__all__ = ["LocalEndpointLauncher", "EndpointStartError", "stop_endpoint", "server_log_tail", "resolve_ready_timeout",
+           "READY_TIMEOUT_ENV", "DEFAULT_READY_TIMEOUT"]
+
+READY_TIMEOUT_ENV = "PIPECANVAS_ENDPOINT_READY_TIMEOUT"
+DEFAULT_READY_TIMEOUT = 120.0
 _HOST = "127.0.0.1"
 _SERVER_MODULE = "nodes.model_server"
+_LOG_HEADER = "--- "
 _LOG_TAIL_LINES = 20
 _POLL_SECONDS = 0.1
 
@@ -39,61 +60,147 @@ class EndpointStartError(PipecanvasError):
     """A model server could not be started, or died before it answered."""
 
 
-class LocalEndpointLauncher:
-    """Starts model servers as local processes listening on the loopback interface only."""
+def resolve_ready_timeout(param: float | None = None) -> float:
+    """Seconds to wait for a server: the deploy node's param, else ``$PIPECANVAS_ENDPOINT_READY_TIMEOUT``, else 120."""
+    if param is not None:
+        return float(param)
+    raw = os.environ.get(READY_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_READY_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise EndpointStartError(f"{READY_TIMEOUT_ENV} must be a number of seconds greater than 0, got {raw!r}")
+    return value
 
-    def __init__(self, state_dir: Path, python: str = sys.executable, ready_timeout: float = 30) -> None:
-        self.state_dir = Path(state_dir)
+
+class LocalEndpointLauncher:
+    """Starts model servers as local processes listening on the loopback interface only, each recorded in
+    ``store`` before it listens."""
+
+    def __init__(
+        self, store: RunStore, log_dir: Path, *, run_id: str = "adhoc", step_id: str = "step",
+        attempt: int | None = None, python: str = sys.executable, ready_timeout: float | None = None,
+    ) -> None:
+        self.store, self.log_dir = store, Path(log_dir)
+        self.run_id, self.step_id, self.attempt = run_id, step_id, attempt
         self.python = python
         self.ready_timeout = ready_timeout
 
-    def launch(self, name: str, model_uri: str, preprocessor_uri: str | None, port: int) -> Endpoint:
-        """Start a server for the saved model on ``port`` (0: a free one) and wait until it answers."""
-        if port == 0:
-            port = _free_port()
-        elif not _port_is_free(port):
-            raise EndpointStartError(f"cannot start endpoint {name!r}: port {port} on {_HOST} is already in use")
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        log_path = self.state_dir / f"{name}.log"
-        process = self._start(self._argv(name, model_uri, preprocessor_uri, port), log_path)
+    def launch(self, name: str, model_uri: str, preprocessor_uri: str | None, port: int,
+               ready_timeout: float | None = None) -> Endpoint:
+        """Start a server for the saved model on ``port`` (0: the endpoint's last port if free, else any
+        free one) and wait until it answers."""
+        timeout = resolve_ready_timeout(ready_timeout if ready_timeout is not None else self.ready_timeout)
+        previous = self._take_over(name)
+        port = self._choose_port(name, port, previous)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self.log_dir / f"{name}.log"
         url = f"http://{_HOST}:{port}"
+        claim = self._claim(name, url, port, log_path, previous)
+        process = None
         try:
-            _wait_until_ready(process, url, name, self.ready_timeout, log_path)
+            argv = self._argv(name, model_uri, preprocessor_uri, port)
+            process = self._start(argv, log_path)
+            if not self.store.set_endpoint_process(name, claim.started_at, process.pid, process.pid,
+                                                   process_start_time(process.pid)):
+                raise EndpointStartError(f"endpoint {name!r} was undeployed or redeployed while it started")
+            self._release(process)
+            _wait_until_ready(process, url, name, timeout, log_path)
             input_schema = _get_json(f"{url}/schema").get("input_schema", {})
-        except BaseException:
-            _stop_process(process)
+            self.store.set_endpoint_schema(name, claim.started_at, input_schema)
+        except BaseException as exc:
+            if process is not None:
+                _stop_process(process)
+            detail = str(exc).splitlines()[0] if isinstance(exc, PipecanvasError) else f"{type(exc).__name__}: {exc}"
+            self.store.end_endpoint(name, "failed", detail, started_at=claim.started_at, from_states=("starting",))
             raise
         return Endpoint(name=name, url=url, backend="local", pid=process.pid, input_schema=input_schema)
+
+    def _take_over(self, name: str) -> EndpointRecord | None:
+        """The endpoint's current row, after stopping the server it names (a redeploy replaces it).
+
+        A row another live deploy step is still starting is left alone: that is an error.
+        """
+        previous = self.store.endpoint(name)
+        if previous is None or previous.backend != "local":
+            return previous
+        if previous.state == "starting" and previous.owner_pid != os.getpid() and \
+                same_process(previous.owner_pid, previous.owner_start):
+            raise EndpointStartError(
+                f"endpoint {name!r} is being started by run {previous.run_id} (step '{previous.step_id}'); "
+                "wait for it to finish, or give this deploy node another endpoint name")
+        if previous.state in ("starting", "running", "crashed") and previous.pid:
+            stop_endpoint(previous.pid, process_start=previous.process_start)
+        if previous.state in ("starting", "running", "crashed"):
+            self.store.end_endpoint(name, "stopped", f"replaced by run {self.run_id}", started_at=previous.started_at)
+        return self.store.endpoint(name)
+
+    def _choose_port(self, name: str, port: int, previous: EndpointRecord | None) -> int:
+        if port:
+            if not _port_is_free(port):
+                raise EndpointStartError(
+                    f"cannot start endpoint {name!r}: port {port} on {_HOST} is already in use by another program; "
+                    "choose another port, or 0 for any free one")
+            return port
+        if previous is not None and previous.port and _port_is_free(previous.port):
+            return previous.port
+        return _free_port()
+
+    def _claim(self, name: str, url: str, port: int, log_path: Path, previous: EndpointRecord | None) -> EndpointRecord:
+        claim = EndpointRecord(
+            name=name, url=url, backend="local", pid=None, run_id=self.run_id, step_id=self.step_id,
+            state="starting", started_at=time.time(), stopped_at=None, input_schema={}, port=port,
+            owner_pid=os.getpid(), owner_start=process_start_time(os.getpid()), attempt=self.attempt,
+            log_path=str(log_path),
+        )
+        if not self.store.claim_endpoint(claim, previous.started_at if previous else None):
+            raise EndpointStartError(f"endpoint {name!r} was deployed by another run at the same moment; run again")
+        return claim
 
     def _argv(self, name: str, model_uri: str, preprocessor_uri: str | None, port: int) -> list[str]:
         argv = [self.python, "-m", _SERVER_MODULE, "--model", _absolute(model_uri), "--name", name]
         if preprocessor_uri:
             argv += ["--preprocessor", _absolute(preprocessor_uri)]
-        return argv + ["--host", _HOST, "--port", str(port)]
+        return argv + ["--host", _HOST, "--port", str(port), "--wait-for-go"]
 
     def _start(self, argv: list[str], log_path: Path) -> subprocess.Popen[bytes]:
-        """Popen in a new session, so the server outlives the step and gets none of its terminal's signals."""
+        """Popen in a new session, so the server outlives the step and gets none of its terminal's signals;
+        it waits for ``_release`` (its stdin is a pipe only this process holds)."""
         with open(log_path, "ab") as log:
-            log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting: {' '.join(argv)}\n".encode())
+            log.write(f"{_LOG_HEADER}{time.strftime('%Y-%m-%d %H:%M:%S')} run {self.run_id} step {self.step_id}: "
+                      f"starting {' '.join(argv)}\n".encode())
             log.flush()
             return subprocess.Popen(
                 argv,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                cwd=self.state_dir,
+                cwd=self.log_dir,
                 env=_server_environment(),
                 start_new_session=True,
             )
 
+    def _release(self, process: subprocess.Popen[bytes]) -> None:
+        """Let the held server load and listen, now that the store names it."""
+        assert process.stdin is not None
+        try:
+            process.stdin.write(b"go\n")
+            process.stdin.close()
+        except OSError:  # it already died; the readiness wait reports why
+            pass
 
-def stop_endpoint(pid: int, grace: float = 5.0) -> bool:
+
+def stop_endpoint(pid: int, grace: float = 5.0, process_start: int | None = None) -> bool:
     """Stop the local endpoint whose server has ``pid``: SIGTERM its process group, SIGKILL after ``grace`` seconds.
 
-    Returns False when no such server is running (already stopped, or the pid now
-    belongs to some other program, which is left alone).
+    ``process_start`` (as recorded in the store) makes sure ``pid`` is still that server. Returns False
+    when no such server is running (already stopped, or the pid now belongs to some other program, which
+    is left alone).
     """
-    if not _is_model_server(pid):
+    if not (_is_model_server(pid) and same_process(pid, process_start)):
         return False
     try:
         os.killpg(pid, signal.SIGTERM)
@@ -108,6 +215,24 @@ def stop_endpoint(pid: int, grace: float = 5.0) -> bool:
     return True
 
 
+def server_log_tail(log_path: str | Path | None, lines: int = _LOG_TAIL_LINES) -> list[str]:
+    """The last non-empty lines the server printed since its latest start (not earlier deploys')."""
+    if not log_path:
+        return []
+    try:
+        with open(log_path, "rb") as handle:
+            handle.seek(max(0, os.path.getsize(log_path) - 65536))
+            text = handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return []
+    found = [line.rstrip() for line in text.splitlines()]
+    for index in range(len(found) - 1, -1, -1):
+        if found[index].startswith(_LOG_HEADER):
+            found = found[index + 1:]
+            break
+    return [line for line in found if line.strip()][-lines:]
+
+
 def _wait_until_ready(process: subprocess.Popen[bytes], url: str, name: str, timeout: float, log_path: Path) -> None:
     """Poll ``/health`` until this very server (it reports ``name``) answers, it exits, or time runs out."""
     deadline = time.monotonic() + timeout
@@ -115,8 +240,7 @@ def _wait_until_ready(process: subprocess.Popen[bytes], url: str, name: str, tim
         if process.poll() is not None:
             raise EndpointStartError(
                 f"endpoint {name!r} stopped while starting (exit code {process.returncode}); "
-                f"the end of {log_path}:\n{_log_tail(log_path)}"
-            )
+                f"{_what_it_said(log_path)}")
         try:
             if _get_json(f"{url}/health").get("name") == name:
                 return
@@ -124,8 +248,17 @@ def _wait_until_ready(process: subprocess.Popen[bytes], url: str, name: str, tim
             pass  # not listening yet
         time.sleep(_POLL_SECONDS)
     raise EndpointStartError(
-        f"endpoint {name!r} did not answer at {url} within {timeout:g}s; the end of {log_path}:\n{_log_tail(log_path)}"
-    )
+        f"endpoint {name!r} did not answer at {url} within {timeout:g}s (a busy machine may need longer: raise "
+        f"the deploy node's 'ready_timeout' param or ${READY_TIMEOUT_ENV}); {_what_it_said(log_path)}")
+
+
+def _what_it_said(log_path: Path) -> str:
+    """The server's last line on the error's first line (what the studio and CLI show), then the tail."""
+    tail = server_log_tail(log_path)
+    if not tail:
+        return f"the server printed nothing (its log: {log_path})"
+    lines = "\n".join(f"  | {line}" for line in tail)
+    return f"the server's last words: {tail[-1].strip()[:300]} (its log: {log_path})\n{lines}"
 
 
 def _get_json(url: str) -> dict[str, Any]:
@@ -204,7 +337,10 @@ def _free_port() -> int:
 
 
 def _port_is_free(port: int) -> bool:
+    """Whether a server could listen on ``port`` now, as uvicorn does (SO_REUSEADDR: the closed connections
+    of an endpoint's previous server, waiting out TIME_WAIT, do not hold its port)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((_HOST, port))
         except OSError:
@@ -223,11 +359,3 @@ def _server_environment() -> dict[str, str]:
     package_root = str(Path(nodes.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
     return env
-
-
-def _log_tail(log_path: Path) -> str:
-    try:
-        lines = log_path.read_text(errors="replace").splitlines()
-    except OSError:
-        return "(no log was written)"
-    return "\n".join(lines[-_LOG_TAIL_LINES:])

@@ -71,7 +71,8 @@ class _EndpointLauncherOnDemand:
     def __init__(self, plan: Any = None, step: Any = None) -> None:
         self._plan, self._step = plan, step
 
-    def launch(self, name: str, model_uri: str, preprocessor_uri: str | None, port: int):
+    def launch(self, name: str, model_uri: str, preprocessor_uri: str | None, port: int,
+               ready_timeout: float | None = None):
         backend = os.environ.get("PIPECANVAS_ENDPOINTS", "local")
         if backend == "kubernetes" and self._step is not None:  # the step's pod applies the server's manifests
             from .k8s_endpoints import KubernetesEndpointLauncher
@@ -83,8 +84,14 @@ class _EndpointLauncherOnDemand:
             raise NodeInputError(f"endpoints for the '{backend}' backend are started by its executor, not by this step")
         from .endpoints import LocalEndpointLauncher
         from .home import endpoints_dir
+        from .run_store import open_store
 
-        return LocalEndpointLauncher(endpoints_dir()).launch(name, model_uri, preprocessor_uri, port)
+        attempt = os.environ.get("PIPECANVAS_STEP_ATTEMPT", "")
+        launcher = LocalEndpointLauncher(
+            open_store(), endpoints_dir(), run_id=os.environ.get("PIPECANVAS_RUN_ID", "adhoc"),
+            step_id=self._step.id if self._step is not None else "step",
+            attempt=int(attempt) if attempt.isdigit() else None)
+        return launcher.launch(name, model_uri, preprocessor_uri, port, ready_timeout=ready_timeout)
 
 
 def _write_outputs(step: Any, outputs: dict[str, Any]) -> None:

@@ -5,7 +5,9 @@ studio) never block the writer. The run process is the only writer of a run's
 rows once it has started; before that, whoever starts it writes the run's
 first row (or, to resume it, puts it back in the queue) and the process id.
 The other exceptions are rows whose owner is gone: marking a dead run ``lost``
-and marking a stopped endpoint, which any reader may do.
+and marking a stopped endpoint, which any reader may do; and a deploy step,
+which records the local model server it starts (``claim_endpoint``) before the
+server may listen, so no server runs that the store does not know of.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from typing import Any, Iterator
 from .home import pipecanvas_home
 from .states import FINISHED_RUN_STATES, RunState, StepState
 
-__all__ = ["RunStore", "RunRecord", "StepRecord", "EventRecord", "EndpointRecord", "NewStep", "open_store"]
+__all__ = ["RunStore", "RunRecord", "StepRecord", "EventRecord", "EndpointRecord", "NewStep", "open_store",
+           "ENDPOINT_LISTED_STATES"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -59,6 +62,16 @@ CREATE TABLE IF NOT EXISTS endpoints (
     state TEXT NOT NULL, started_at REAL NOT NULL, stopped_at REAL, input_schema TEXT NOT NULL DEFAULT '{}'
 );
 """
+
+#: endpoint columns added after the first release; a store created before gets them on open
+_ENDPOINT_COLUMNS = {
+    "port": "INTEGER", "pgid": "INTEGER", "process_start": "INTEGER", "owner_pid": "INTEGER",
+    "owner_start": "INTEGER", "attempt": "INTEGER", "log_path": "TEXT", "detail": "TEXT",
+}
+#: endpoint states: ``starting`` (recorded by its deploy step before the server listens), ``running`` (its
+#: step succeeded), ``crashed`` (the server died by itself), ``stopped`` (undeployed or replaced),
+#: ``failed`` (its deploy step did not finish, so the server was stopped)
+ENDPOINT_LISTED_STATES = ("starting", "running", "crashed")
 
 
 @dataclass(frozen=True)
@@ -141,6 +154,14 @@ class EndpointRecord:
     started_at: float
     stopped_at: float | None
     input_schema: dict[str, str]
+    port: int | None = None
+    pgid: int | None = None
+    process_start: int | None = None  # the server's start time as the kernel counts it: guards against pid reuse
+    owner_pid: int | None = None  # the deploy step process that starts it, while it is 'starting'
+    owner_start: int | None = None
+    attempt: int | None = None
+    log_path: str | None = None
+    detail: str | None = None  # why it crashed or failed: the end of its log
 
 
 @dataclass(frozen=True)
@@ -167,6 +188,7 @@ class RunStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._conn().executescript(_SCHEMA)
+        _add_endpoint_columns(self._conn())
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -304,8 +326,20 @@ class RunStore:
             )
 
     def register_endpoint(self, record: EndpointRecord) -> EndpointRecord | None:
-        """Record a running endpoint; return the one it replaces (same name), if any was running."""
+        """Record a running endpoint; return the one it replaces (same name), if any was running.
+
+        A local server its deploy step claimed (``claim_endpoint``) keeps its row, now ``running``.
+        """
         with self._write() as db:
+            if record.backend == "local" and record.pid:
+                claimed = db.execute(
+                    "UPDATE endpoints SET state = 'running', url = ?, input_schema = ?, run_id = ?, step_id = ?,"
+                    " detail = NULL WHERE name = ? AND backend = 'local' AND pid = ? AND state = 'starting'",
+                    (record.url, json.dumps(record.input_schema), record.run_id, record.step_id, record.name,
+                     record.pid),
+                ).rowcount
+                if claimed:
+                    return None
             old = db.execute("SELECT * FROM endpoints WHERE name = ? AND state = 'running'", (record.name,)).fetchone()
             db.execute(
                 "INSERT OR REPLACE INTO endpoints (name, url, backend, pid, run_id, step_id, state, started_at,"
@@ -315,9 +349,51 @@ class RunStore:
             )
         return _endpoint(old) if old else None
 
-    def mark_endpoint_stopped(self, name: str) -> None:
+    def claim_endpoint(self, record: EndpointRecord, replacing: float | None) -> bool:
+        """Record a local server about to start (state ``starting``), replacing the row that began at
+        ``replacing`` (None: there was none). False, and nothing written, when the row changed meanwhile."""
         with self._write() as db:
-            db.execute("UPDATE endpoints SET state = 'stopped', stopped_at = ? WHERE name = ?", (time.time(), name))
+            current = db.execute("SELECT started_at FROM endpoints WHERE name = ?", (record.name,)).fetchone()
+            if (current["started_at"] if current else None) != replacing:
+                return False
+            db.execute(
+                "INSERT OR REPLACE INTO endpoints (name, url, backend, pid, run_id, step_id, state, started_at,"
+                " stopped_at, input_schema, port, pgid, process_start, owner_pid, owner_start, attempt, log_path,"
+                " detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (record.name, record.url, record.backend, record.pid, record.run_id, record.step_id, record.state,
+                 record.started_at, record.stopped_at, json.dumps(record.input_schema), record.port, record.pgid,
+                 record.process_start, record.owner_pid, record.owner_start, record.attempt, record.log_path,
+                 record.detail),
+            )
+        return True
+
+    def set_endpoint_process(self, name: str, started_at: float, pid: int, pgid: int, process_start: int | None) -> bool:
+        """Record the server process of the claim that began at ``started_at``; False when that claim is gone."""
+        with self._write() as db:
+            return bool(db.execute(
+                "UPDATE endpoints SET pid = ?, pgid = ?, process_start = ? WHERE name = ? AND started_at = ?",
+                (pid, pgid, process_start, name, started_at),
+            ).rowcount)
+
+    def set_endpoint_schema(self, name: str, started_at: float, input_schema: dict[str, str]) -> None:
+        with self._write() as db:
+            db.execute("UPDATE endpoints SET input_schema = ? WHERE name = ? AND started_at = ?",
+                       (json.dumps(input_schema), name, started_at))
+
+    def end_endpoint(self, name: str, state: str, detail: str | None = None, *, started_at: float | None = None,
+                     from_states: tuple[str, ...] = ENDPOINT_LISTED_STATES) -> bool:
+        """Move endpoint ``name`` (only the row that began at ``started_at``, when given) from one of
+        ``from_states`` to ``state`` (crashed, stopped or failed); False when it was not in one of them."""
+        query = (f"UPDATE endpoints SET state = ?, stopped_at = ?, detail = COALESCE(?, detail) WHERE name = ?"
+                 f" AND state IN ({', '.join('?' * len(from_states))})")
+        args: list[Any] = [state, time.time(), detail, name, *from_states]
+        if started_at is not None:
+            query, args = query + " AND started_at = ?", [*args, started_at]
+        with self._write() as db:
+            return bool(db.execute(query, args).rowcount)
+
+    def mark_endpoint_stopped(self, name: str) -> None:
+        self.end_endpoint(name, "stopped")
 
     # -- reads ------------------------------------------------------------------------
 
@@ -379,8 +455,11 @@ class RunStore:
         return _step(row) if row else None
 
     def endpoints(self, include_stopped: bool = False) -> list[EndpointRecord]:
-        query = "SELECT * FROM endpoints" + ("" if include_stopped else " WHERE state = 'running'")
-        return [_endpoint(r) for r in self._conn().execute(query + " ORDER BY started_at DESC")]
+        """Starting, running and crashed endpoints (and stopped and failed ones with ``include_stopped``)."""
+        query = "SELECT * FROM endpoints" + ("" if include_stopped else
+                                             f" WHERE state IN ({', '.join('?' * len(ENDPOINT_LISTED_STATES))})")
+        args = () if include_stopped else ENDPOINT_LISTED_STATES
+        return [_endpoint(r) for r in self._conn().execute(query + " ORDER BY started_at DESC", args)]
 
     def endpoint(self, name: str) -> EndpointRecord | None:
         row = self._conn().execute("SELECT * FROM endpoints WHERE name = ?", (name,)).fetchone()
@@ -435,8 +514,20 @@ def _endpoint(row: sqlite3.Row) -> EndpointRecord:
     return EndpointRecord(
         name=row["name"], url=row["url"], backend=row["backend"], pid=row["pid"], run_id=row["run_id"],
         step_id=row["step_id"], state=row["state"], started_at=row["started_at"], stopped_at=row["stopped_at"],
-        input_schema=json.loads(row["input_schema"]),
+        input_schema=json.loads(row["input_schema"]), **{column: row[column] for column in _ENDPOINT_COLUMNS},
     )
+
+
+def _add_endpoint_columns(conn: sqlite3.Connection) -> None:
+    """Give an endpoints table from an older store the columns this version records."""
+    present = {row["name"] for row in conn.execute("PRAGMA table_info(endpoints)")}
+    for column, kind in _ENDPOINT_COLUMNS.items():
+        if column not in present:
+            try:
+                conn.execute(f"ALTER TABLE endpoints ADD COLUMN {column} {kind}")
+            except sqlite3.OperationalError as exc:  # another process added it first
+                if "duplicate column" not in str(exc):
+                    raise
 
 
 def open_store(home: Path | None = None) -> RunStore:

@@ -213,13 +213,14 @@ def cancel_command(run: str = typer.Argument(...)) -> None:
 
 @app.command("endpoints")
 def endpoints_command(as_json: bool = typer.Option(False, "--json"), all_: bool = typer.Option(False, "--all")) -> None:
-    """List deployed model endpoints."""
+    """List deployed model endpoints (starting, running, crashed; --all adds stopped and failed ones)."""
     from runtime.endpoint_registry import refresh_endpoints
 
     store = open_store()
     endpoints = refresh_endpoints(store, include_stopped=all_)
     if as_json:
-        rows = [{"name": e.name, "url": e.url, "state": e.state, "pid": e.pid, "run_id": e.run_id} for e in endpoints]
+        rows = [{"name": e.name, "url": e.url, "state": e.state, "pid": e.pid, "port": e.port, "run_id": e.run_id,
+                 "step_id": e.step_id, "log_path": e.log_path, "detail": e.detail} for e in endpoints]
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
     out.print(endpoints_table(endpoints))
@@ -227,7 +228,7 @@ def endpoints_command(as_json: bool = typer.Option(False, "--json"), all_: bool 
 
 @app.command("undeploy")
 def undeploy_command(name: str = typer.Argument(..., help="Endpoint name.")) -> None:
-    """Stop a deployed endpoint."""
+    """Stop a deployed endpoint (or clear a crashed one)."""
     from runtime.endpoint_registry import undeploy
 
     undeploy(open_store(), name)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
 from typing import Any
 
-import httpx
 import streamlit as st
 
 from nodes.errors import PipecanvasError
@@ -17,15 +19,29 @@ __all__ = ["endpoints_page", "predict"]
 
 
 def predict(url: str, row: dict[str, Any], timeout: float = 10.0) -> tuple[bool, Any]:
-    """POST one row to ``url``/predict; (ok, answer or error message)."""
+    """POST one row to ``url``/predict; (ok, answer or error message). Loopback only, so no proxy."""
+    request = urllib.request.Request(f"{url}/predict", data=json.dumps({"rows": [row]}).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
-        response = httpx.post(f"{url}/predict", json={"rows": [row]}, timeout=timeout)
-    except httpx.HTTPError as exc:
-        return False, f"the endpoint did not answer: {exc}"
-    body = response.json() if response.headers.get("content-type", "").startswith("application/json") else response.text
-    if response.status_code != 200:
-        return False, body.get("detail", body) if isinstance(body, dict) else body
-    return True, body
+        with opener.open(request, timeout=timeout) as response:
+            return True, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return False, _detail(exc.read(), exc.headers.get("content-type", ""), f"HTTP {exc.code}")
+    except (OSError, ValueError) as exc:  # refused, timed out, or not JSON
+        return False, f"the endpoint did not answer: {getattr(exc, 'reason', exc)}"
+
+
+def _detail(body: bytes, content_type: str, fallback: str) -> str:
+    """The server's own explanation of a refusal (FastAPI puts it in ``detail``)."""
+    if content_type.startswith("application/json"):
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict) and parsed.get("detail"):
+            return str(parsed["detail"])
+    return body.decode("utf-8", errors="replace")[:500] or fallback
 
 
 def _input(column: str, kind: str, key: str) -> Any:
@@ -42,12 +58,23 @@ def _endpoint_card(endpoint: EndpointRecord) -> None:
     with st.container(border=True):
         top = st.columns([3, 1])
         top[0].markdown(f"### {endpoint.name}\n`{endpoint.url}` · {endpoint.state} · from run `{endpoint.run_id}`")
-        if top[1].button("Undeploy", key=f"undeploy-{endpoint.name}", width="stretch"):
+        label = "Remove" if endpoint.state == "crashed" else "Undeploy"
+        if top[1].button(label, key=f"undeploy-{endpoint.name}", width="stretch"):
             try:
                 undeploy(store(), endpoint.name)
             except PipecanvasError as exc:
                 st.error(str(exc))
             st.rerun()
+        if endpoint.state == "crashed":
+            st.error(f"The server stopped by itself. Its last log line: {endpoint.detail or '(nothing)'}",
+                     icon=":material/error:")
+            if endpoint.log_path:
+                st.caption(f"Full log: `{endpoint.log_path}`. Run the pipeline again to redeploy it.")
+            return
+        if endpoint.state == "starting":
+            st.info(f"Starting: step '{endpoint.step_id}' of run {endpoint.run_id} is loading the model.",
+                    icon=":material/hourglass_top:")
+            return
         if not endpoint.input_schema:
             st.caption("This model did not record its input columns.")
             return

@@ -77,9 +77,12 @@ def runs_table(store: RunStore, runs: list[RunRecord]) -> RichTable:
 
 
 def endpoints_table(endpoints: list[EndpointRecord]) -> RichTable:
-    table = RichTable("name", "url", "state", "pid", "run")
+    """One row per endpoint; a crashed or failed one says why (its server's last log line)."""
+    table = RichTable("name", "url", "state", "pid", "run", "note")
     for endpoint in endpoints:
-        table.add_row(endpoint.name, endpoint.url, _state(endpoint.state), str(endpoint.pid or ""), endpoint.run_id or "")
+        note = endpoint.detail if endpoint.state in ("crashed", "failed", "stopped") else ""
+        table.add_row(endpoint.name, endpoint.url, _state(endpoint.state), str(endpoint.pid or ""), endpoint.run_id or "",
+                      note or "")
     if not endpoints:
         table.caption = "no endpoints; a pipeline with a 'Deploy endpoint' node creates one"
     return table

@@ -21,6 +21,7 @@ from nodes.deploy import EndpointDeploy
 from nodes.errors import NodeInputError
 from nodes.model_server import build_app
 from runtime.endpoints import EndpointStartError, LocalEndpointLauncher, stop_endpoint
+from runtime.run_store import RunStore
 
 SETOSA = {"sepal length (cm)": 5.1, "sepal width (cm)": 3.5, "petal length (cm)": 1.4, "petal width (cm)": 0.2}
 VIRGINICA = {"sepal length (cm)": 6.7, "sepal width (cm)": 3.0, "petal length (cm)": 5.8, "petal width (cm)": 2.2}
@@ -121,8 +122,8 @@ class _RecordingLauncher:
     def __init__(self) -> None:
         self.calls: list[tuple] = []
 
-    def launch(self, name, model_uri, preprocessor_uri, port) -> Endpoint:
-        self.calls.append((name, model_uri, preprocessor_uri, port))
+    def launch(self, name, model_uri, preprocessor_uri, port, ready_timeout=None) -> Endpoint:
+        self.calls.append((name, model_uri, preprocessor_uri, port, ready_timeout))
         return Endpoint(name, f"http://127.0.0.1:{port or 9999}")
 
 
@@ -130,9 +131,9 @@ def test_deploy_passes_the_saved_files_to_the_launcher(houses_app):
     _, model, preprocessor = houses_app
     launcher = _RecordingLauncher()
     context = RunContext(input_uris={"model": "/runs/m.skops", "preprocessor": "/runs/p.skops"}, endpoints=launcher)
-    params = EndpointDeploy.Params(name="houses", port=8011)
+    params = EndpointDeploy.Params(name="houses", port=8011, ready_timeout=300)
     out = EndpointDeploy().run({"model": model, "preprocessor": preprocessor}, params, context)
-    assert launcher.calls == [("houses", "/runs/m.skops", "/runs/p.skops", 8011)]
+    assert launcher.calls == [("houses", "/runs/m.skops", "/runs/p.skops", 8011, 300)]
     assert out["endpoint"].url == "http://127.0.0.1:8011"
 
 
@@ -152,7 +153,8 @@ def test_deploy_refuses_a_preprocessor_on_the_model_port(houses_app):
 def test_deploy_starts_a_real_server_and_stop_endpoint_ends_it(iris_model, tmp_path: Path):
     model_uri = str(tmp_path / "artifacts" / "model.skops")
     write_artifact(ArtifactKind.MODEL, iris_model, model_uri)
-    context = RunContext(input_uris={"model": model_uri}, endpoints=LocalEndpointLauncher(tmp_path / "endpoints"))
+    launcher = LocalEndpointLauncher(RunStore(tmp_path / "store.db"), tmp_path / "endpoints")
+    context = RunContext(input_uris={"model": model_uri}, endpoints=launcher)
     endpoint = None
     try:
         params = EndpointDeploy.Params(name="iris-live")
@@ -173,10 +175,15 @@ def test_deploy_starts_a_real_server_and_stop_endpoint_ends_it(iris_model, tmp_p
 def test_server_that_cannot_load_its_model_fails_with_its_log(tmp_path: Path):
     broken = tmp_path / "broken.skops"
     broken.write_bytes(b"not a model")
-    launcher = LocalEndpointLauncher(tmp_path / "endpoints", ready_timeout=60)
-    with pytest.raises(EndpointStartError, match="(?s)stopped while starting.*broken.skops"):
+    store = RunStore(tmp_path / "store.db")
+    launcher = LocalEndpointLauncher(store, tmp_path / "endpoints", ready_timeout=60)
+    with pytest.raises(EndpointStartError, match="stopped while starting.*the server's last words: .*broken.skops") as caught:
         launcher.launch("broken", str(broken), None, 0)
+    first_line = str(caught.value).splitlines()[0]
+    assert not first_line.rstrip().endswith(":"), first_line  # what the studio shows must be a whole sentence
     assert (tmp_path / "endpoints" / "broken.log").exists()
+    record = store.endpoint("broken")
+    assert record.state == "failed" and "broken.skops" in record.detail
 
 
 def test_stop_endpoint_leaves_other_programs_alone():
