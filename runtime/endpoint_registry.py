@@ -35,9 +35,9 @@ def undeploy(store: RunStore, name: str) -> EndpointRecord:
 
 def _delete_on_cluster(store: RunStore, endpoint: EndpointRecord) -> None:
     """Delete the endpoint's Deployment and Service, reaching the cluster the way its run did."""
-    from .k8s_config import api_client, api_message
-    from .k8s_endpoints import delete_endpoint
-    from .k8s_types import KubernetesSettings
+    from .kubernetes.config import api_client, api_message
+    from .kubernetes.endpoints import delete_endpoint
+    from .kubernetes.types import KubernetesSettings
 
     run = store.get_run(endpoint.run_id) if endpoint.run_id else None
     settings = KubernetesSettings.model_validate((run.options if run else {}).get("kubernetes") or {})

@@ -73,7 +73,7 @@ def _cluster_settings(**given: Optional[str]) -> dict[str, str]:
 
 def _start(file: Path, loaded, backend: str, cluster: dict[str, str], **options) -> str:
     """start_run, with a Kubernetes run's pre-flight findings printed (exit 2 when any is an error)."""
-    from runtime.k8s_preflight import PreflightError
+    from runtime.kubernetes.preflight import PreflightError
 
     try:
         run_id = start_run(loaded.pipeline, backend=backend, kubernetes=cluster or None, **options)

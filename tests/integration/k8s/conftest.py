@@ -30,9 +30,9 @@ except ImportError:  # kmock needs Python 3.11+ and the dev extras; without it, 
 from compiler.plan import ExecutionPlan, compile_plan  # noqa: E402
 from nodes.catalog import default_catalog  # noqa: E402
 from runtime.coordinator import Coordinator  # noqa: E402
-from runtime.executors.kubernetes import KubernetesExecutor  # noqa: E402
+from runtime.kubernetes.executor import KubernetesExecutor  # noqa: E402
 from runtime.home import step_log_path  # noqa: E402
-from runtime.k8s_types import KubernetesSettings  # noqa: E402
+from runtime.kubernetes.types import KubernetesSettings  # noqa: E402
 from runtime.run_store import NewStep, RunStore  # noqa: E402
 from runtime.states import RunState  # noqa: E402
 

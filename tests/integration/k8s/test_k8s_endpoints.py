@@ -12,9 +12,9 @@ from kubernetes.client.exceptions import ApiException
 from compiler.plan import compile_plan
 from nodes.catalog import default_catalog
 from runtime.endpoints import EndpointStartError
-from runtime.k8s_endpoints import KubernetesEndpointLauncher
-from runtime.k8s_jobs import step_job
-from runtime.k8s_types import OPTIONS_ENV, KubernetesSettings
+from runtime.kubernetes.endpoints import KubernetesEndpointLauncher
+from runtime.kubernetes.jobs import step_job
+from runtime.kubernetes.types import OPTIONS_ENV, KubernetesSettings
 
 READY = {"observedGeneration": 0, "replicas": 1, "updatedReplicas": 1, "availableReplicas": 1}
 
@@ -103,7 +103,7 @@ def test_undeploy_deletes_the_deployment_and_the_service_and_marks_the_endpoint_
     store.create_run("r1", plan.pipeline, "", "", "kubernetes", [], {"kubernetes": {"namespace": "ml"}})
     store.register_endpoint(EndpointRecord("iris", "http://iris.ml.svc.cluster.local", "kubernetes", None, "r1",
                                            "serve", "running", 0.0, None, {}))
-    monkeypatch.setattr("runtime.k8s_config.api_client", lambda context=None: cluster.api_client())
+    monkeypatch.setattr("runtime.kubernetes.config.api_client", lambda context=None: cluster.api_client())
 
     undeploy(store, "iris")
 

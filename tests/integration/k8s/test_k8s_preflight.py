@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from compiler.plan import compile_plan, load_plan_yaml
-from runtime.k8s_preflight import preflight
-from runtime.k8s_types import KubernetesSettings
+from runtime.kubernetes.preflight import preflight
+from runtime.kubernetes.types import KubernetesSettings
 
 RUN_ID = "preflight-1"
 
@@ -143,7 +143,7 @@ def test_run_backend_kubernetes_prints_the_findings_and_exits_2(cluster, cli, cl
 def test_start_run_keeps_the_cluster_settings_for_the_run_process(cluster, store, home, tmp_path, monkeypatch,
                                                                    load_doc, pipeline_doc):
     from runtime import runs
-    from runtime.executors.kubernetes import KubernetesExecutor
+    from runtime.kubernetes.executor import KubernetesExecutor
     from runtime.run_process import _executor
 
     _ready(cluster)

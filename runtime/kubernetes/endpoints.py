@@ -31,9 +31,9 @@ from compiler.emitters import KubernetesEmitOptions, emit_endpoint, endpoint_nam
 from compiler.plan import ExecutionPlan, PlannedStep
 from nodes.artifacts import Endpoint
 
-from .endpoints import EndpointStartError
-from .k8s_config import api_message
-from .k8s_types import OPTIONS_ENV
+from ..endpoints import EndpointStartError
+from .config import api_message
+from .types import OPTIONS_ENV
 
 __all__ = ["KubernetesEndpointLauncher"]
 
@@ -62,7 +62,7 @@ class KubernetesEndpointLauncher:
             namespace = os.environ.get("PIPECANVAS_NAMESPACE") or options.namespace
             self._options = options.model_copy(update={"namespace": namespace})
         if self._api is None:
-            from .k8s_config import api_client
+            from .config import api_client
 
             self._api = api_client(None)
         return self._options, self._api

@@ -34,12 +34,12 @@ from kubernetes.client.exceptions import ApiException
 
 from compiler.diagnostics import Diagnostic, errors_only
 from compiler.emitters import KubernetesEmitOptions, check_plan
-from compiler.emitters.k8s_pods import GPU_RESOURCE
+from compiler.emitters.kubernetes import GPU_RESOURCE
 from compiler.plan import ExecutionPlan, PlannedStep
 from nodes.errors import PipecanvasError
 
-from .k8s_config import api_message
-from .k8s_jobs import plan_configmap, step_job
+from .config import api_message
+from .jobs import plan_configmap, step_job
 
 __all__ = ["PreflightError", "preflight", "REQUIRED_PERMISSIONS"]
 

@@ -32,10 +32,10 @@ from compiler.spec import Pipeline
 from compiler.yaml_io import SourceMap, dump_yaml
 from nodes.catalog import Catalog
 
-from .k8s_checks import check_plan
-from .k8s_names import dns_name, label_value
-from .k8s_options import KubernetesEmitOptions, ManifestError
-from .k8s_pods import (
+from .checks import check_plan
+from .names import dns_name, label_value
+from .options import KubernetesEmitOptions, ManifestError
+from .pods import (
     PLAN_MOUNT_PATH,
     base_env,
     container_security_context,

@@ -1,7 +1,7 @@
 """Run each step attempt as a Kubernetes Job; watch the run's Jobs and Pods; keep their logs.
 
-The Airflow shape: ``submit`` creates a Job (``k8s_jobs.step_job``), two
-watcher threads (``k8s_watch``) list and watch the run's Jobs and Pods by
+The Airflow shape: ``submit`` creates a Job (``jobs.step_job``), two
+watcher threads (``watcher``) list and watch the run's Jobs and Pods by
 label, and ``poll`` — on the coordinator's thread, the only place this
 executor's state changes — turns what they saw into step events, each state
 of each attempt reported once however often the watchers see it (a re-list
@@ -14,7 +14,7 @@ after ``410 Gone`` shows everything again):
     Job deleted by someone else                    → FAILED
 
 A step's final event waits until its pods' logs are fully copied into its log
-file (``k8s_logs``), at most ``log_wait`` seconds, because the coordinator reads
+file (``logs``), at most ``log_wait`` seconds, because the coordinator reads
 the step's last ``error:`` line from that file as soon as it hears.
 
 The plan reaches the pods in a ConfigMap or as a file on the bucket, shipped
@@ -43,15 +43,15 @@ from compiler.emitters import KubernetesEmitOptions, run_selector
 from compiler.plan import ExecutionPlan, PlannedStep, dump_plan_yaml
 
 from ..home import step_log_path
-from ..k8s_config import api_client, api_message
-from ..k8s_jobs import plan_configmap, step_job
-from ..k8s_logs import LogFollower
-from ..k8s_status import job_verdict, pod_view, resource_version, step_key
-from ..k8s_types import STEP_CONTAINER, KubernetesSettings, ListSnapshot, PodFailure, WatchUpdate
-from ..k8s_watch import ResourceWatcher
+from .config import api_client, api_message
+from .jobs import plan_configmap, step_job
+from .logs import LogFollower
+from .status import job_verdict, pod_view, resource_version, step_key
+from .types import STEP_CONTAINER, KubernetesSettings, ListSnapshot, PodFailure, WatchUpdate
+from .watcher import ResourceWatcher
 from ..states import StepState
-from .base import EventBuffer, StepEvent, StepKey
-from .local import signal_name
+from ..executors.base import EventBuffer, StepEvent, StepKey
+from ..executors.local import signal_name
 
 __all__ = ["KubernetesExecutor"]
 

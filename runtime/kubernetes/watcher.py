@@ -30,8 +30,8 @@ import urllib3
 from kubernetes.client.exceptions import ApiException
 from kubernetes.watch import Watch
 
-from .k8s_status import resource_version
-from .k8s_types import ListSnapshot, ObjectKind, WatchUpdate
+from .status import resource_version
+from .types import ListSnapshot, ObjectKind, WatchUpdate
 
 __all__ = ["ResourceWatcher", "Sink"]
 

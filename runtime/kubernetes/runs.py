@@ -18,9 +18,9 @@ from compiler.plan import ExecutionPlan, compile_plan
 from compiler.spec import Pipeline
 from nodes.catalog import Catalog
 
-from .k8s_config import ClusterConfigError, api_client
-from .k8s_preflight import PreflightError, preflight
-from .k8s_types import KubernetesSettings
+from .config import ClusterConfigError, api_client
+from .preflight import PreflightError, preflight
+from .types import KubernetesSettings
 
 __all__ = ["KubernetesRun", "prepare_kubernetes_run"]
 
