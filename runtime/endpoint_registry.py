@@ -17,11 +17,18 @@ def refresh_endpoints(store: RunStore, include_stopped: bool = False) -> list[En
     return store.endpoints(include_stopped=include_stopped)
 
 
-def undeploy(store: RunStore, name: str) -> EndpointRecord:
-    """Stop endpoint ``name`` and mark it stopped."""
+def undeploy(store: RunStore, name: str, kubernetes: dict | None = None) -> EndpointRecord | None:
+    """Stop endpoint ``name`` and mark it stopped.
+
+    With ``kubernetes`` settings (context, namespace), a server the store does not know (its deploy step
+    failed, or another machine ran it) is found on the cluster by label and deleted; returns None then.
+    """
     from .endpoints import stop_endpoint
 
     endpoint = store.endpoint(name)
+    if (endpoint is None or endpoint.state != "running") and kubernetes is not None:
+        _delete_unrecorded(name, kubernetes)
+        return None
     if endpoint is None or endpoint.state != "running":
         running = ", ".join(e.name for e in store.endpoints()) or "none"
         raise RunError(f"no running endpoint '{name}'; running endpoints: {running}")
@@ -46,3 +53,19 @@ def _delete_on_cluster(store: RunStore, endpoint: EndpointRecord) -> None:
     except Exception as exc:
         raise RunError(f"endpoint '{endpoint.name}' could not be deleted from namespace "
                        f"'{settings.namespace}': {api_message(exc)}") from None
+
+
+def _delete_unrecorded(name: str, kubernetes: dict) -> None:
+    from .kubernetes.config import api_client, api_message
+    from .kubernetes.endpoints import delete_endpoint
+    from .kubernetes.types import KubernetesSettings
+
+    settings = KubernetesSettings.model_validate(kubernetes)
+    try:
+        deleted = delete_endpoint(name, settings.namespace, api_client(settings.context))
+    except Exception as exc:
+        raise RunError(f"endpoint '{name}' could not be deleted from namespace "
+                       f"'{settings.namespace}': {api_message(exc)}") from None
+    if not deleted:
+        raise RunError(f"no endpoint '{name}' in namespace '{settings.namespace}' (nothing labelled "
+                       f"pipecanvas.io/endpoint={name})")

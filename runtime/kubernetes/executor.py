@@ -82,6 +82,7 @@ class _Attempt:
     ended_by_job: str | None = None
     ended_at: float = 0.0
     emitted: bool = False
+    job_over: bool = False  # the Job itself finished (or is gone): its controller makes no more pods
 
 
 class KubernetesExecutor:
@@ -122,6 +123,7 @@ class KubernetesExecutor:
         try:
             self._ship_plan()
             self._start_watching()
+            self._retire_earlier(key)
             created = self._create(job)
         except _SubmitError as exc:
             self._events.put(StepEvent(key, StepState.FAILED, detail=str(exc)))
@@ -157,6 +159,7 @@ class KubernetesExecutor:
         try:
             self._batch.delete_namespaced_job(attempt.job, self.namespace, propagation_policy="Background",
                                               _preload_content=False)
+            attempt.job_over = True
         except _CLIENT_ERRORS as exc:
             if not (isinstance(exc, ApiException) and exc.status == _NOT_FOUND):
                 detail = f"{reason} (its Job {attempt.job} could not be deleted: {api_message(exc)})"
@@ -224,6 +227,27 @@ class KubernetesExecutor:
         except _CLIENT_ERRORS as exc:
             raise _SubmitError(f"its Job {name} exists but cannot be read: {api_message(exc)}") from None
 
+    def _retire_earlier(self, key: StepKey) -> None:
+        """Before a retry, delete the earlier attempts' Jobs that have not finished themselves.
+
+        An attempt ends when its pod fails; its Job may not have (a pod deleted by hand, or evicted, is
+        replaced by the Job's controller). Left alone, that replacement would run the step a second time
+        beside the retry. Background propagation: the Job goes at once, its pods after it.
+        """
+        for earlier in self._attempts.values():
+            if earlier.key.step_id != key.step_id or earlier.key.attempt >= key.attempt or earlier.job_over:
+                continue
+            try:
+                self._batch.delete_namespaced_job(earlier.job, self.namespace, propagation_policy="Background",
+                                                  _preload_content=False)
+            except _CLIENT_ERRORS as exc:
+                if not (isinstance(exc, ApiException) and exc.status == _NOT_FOUND):
+                    raise _SubmitError(f"its earlier attempt's Job {earlier.job} is still there and could not be "
+                                       f"deleted ({api_message(exc)}); it may still be running the step") from None
+            earlier.job_over = True
+            for follower in earlier.followers.values():
+                follower.stop()
+
     def _ship_plan(self) -> None:
         """Put the plan where the pods read it, once: a ConfigMap, or the plan file on the bucket."""
         if self._plan_shipped:
@@ -279,12 +303,14 @@ class KubernetesExecutor:
             self._apply_pod(attempt, update)
 
     def _apply_job(self, attempt: _Attempt, update: WatchUpdate) -> None:
+        verdict = job_verdict(update.obj) if update.type != "DELETED" else None
+        if update.type == "DELETED" or (verdict is not None and verdict[0] != StepState.QUEUED):
+            attempt.job_over = True
         if attempt.ended is not None:
             return
         if update.type == "DELETED":
             self._end(attempt, StepEvent(attempt.key, StepState.FAILED, detail="its Job was deleted before it finished"))
             return
-        verdict = job_verdict(update.obj)
         if verdict is None:
             return
         state, detail = verdict

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import astuple
 from typing import Any
 
 import fsspec
@@ -40,19 +41,13 @@ from nodes.errors import PipecanvasError
 
 from .config import api_message
 from .jobs import plan_configmap, step_job
+from .permissions import permissions_for
 
-__all__ = ["PreflightError", "preflight", "REQUIRED_PERMISSIONS"]
+__all__ = ["PreflightError", "preflight"]
 
 _FORBIDDEN, _NOT_FOUND = 403, 404
 _NODE = re.compile(r"^node '((?:[^'\\]|\\.)*)'")
 
-#: (verbs, group, resource, what for): what the runner does in the namespace
-REQUIRED_PERMISSIONS: tuple[tuple[tuple[str, ...], str, str, str], ...] = (
-    (("create", "get", "list", "watch", "delete"), "batch", "jobs", "start, follow and cancel the steps' Jobs"),
-    (("get", "list", "watch"), "", "pods", "follow the steps' pods"),
-    (("get",), "", "pods/log", "keep the steps' logs"),
-)
-_CONFIGMAP_PERMISSION = (("create", "delete"), "", "configmaps", "ship the plan in a ConfigMap")
 
 
 class PreflightError(PipecanvasError):
@@ -141,9 +136,8 @@ def _allowed(auth: AuthorizationV1Api, namespace: str, verb: str, group: str, re
 
 def _permissions(auth: AuthorizationV1Api, options: KubernetesEmitOptions) -> tuple[list[Diagnostic], set[tuple[str, str]]]:
     """Findings, and the (verb, resource) pairs denied."""
-    needed = list(REQUIRED_PERMISSIONS) + ([_CONFIGMAP_PERMISSION] if options.plan_configmap else [])
     found, all_denied = [], set()
-    for verbs, group, resource, why in needed:
+    for verbs, group, resource, _, why in (astuple(p) for p in permissions_for(options.plan_configmap)):
         try:
             denied = [verb for verb in verbs if not _allowed(auth, options.namespace, verb, group, resource)]
         except Exception as exc:  # noqa: BLE001  (an old or locked-down API server: say so, do not guess)

@@ -41,9 +41,19 @@ NAMESPACE = "ml"
 
 @pytest.fixture
 def cluster() -> Iterator[FakeCluster]:
+    """The emulated API server. After each test: every request the code sent is one the RBAC table names."""
     fake, stop = start_cluster()
     yield fake
     stop()
+    unlisted = sorted(set(fake.emulator.called) - _declared())
+    assert not unlisted, (f"the code called {unlisted}, which runtime/kubernetes/permissions.py does not declare "
+                          "(and so deploy/rbac.yaml may not grant)")
+
+
+def _declared() -> set[tuple[str, str, str]]:
+    from runtime.kubernetes.permissions import NOT_GRANTED, PERMISSIONS
+
+    return {(verb, p.group, p.resource) for p in (*PERMISSIONS, *NOT_GRANTED) for verb in p.verbs}
 
 
 class KubeRun:

@@ -44,7 +44,7 @@ def test_a_ready_cluster_passes_and_nothing_is_created(cluster, load_doc, pipeli
     _ready(cluster)
     plan, options = _plan(load_doc, pipeline_doc, catalog, KubernetesSettings(namespace="ml", bucket="memory://b/p"))
 
-    assert preflight(plan, options, cluster.api) == []
+    assert preflight(plan, options, cluster.api_client()) == []
     dry_runs = cluster.requests("POST", "/jobs")
     assert len(dry_runs) == 3 and all(r.params.get("dryRun") == "All" for r in dry_runs)
     assert cluster.job_names() == []
@@ -57,7 +57,7 @@ def test_every_problem_is_reported_on_what_it_concerns(cluster, load_doc, pipeli
     settings = KubernetesSettings(namespace="ml", bucket="memory://b/p", bucket_secret="artifact-store")
     plan, options = _plan(load_doc, pipeline_doc, catalog, settings, gpu=2)
 
-    found = preflight(plan, options, cluster.api)
+    found = preflight(plan, options, cluster.api_client())
 
     by_text = {d.message: (d.severity, d.node) for d in found}
     assert by_text == {
@@ -76,7 +76,7 @@ def test_every_problem_is_reported_on_what_it_concerns(cluster, load_doc, pipeli
 def test_a_missing_namespace_is_the_one_error(cluster, load_doc, pipeline_doc, catalog):
     plan, options = _plan(load_doc, pipeline_doc, catalog, KubernetesSettings(namespace="nope", bucket="memory://b/p"))
 
-    found = preflight(plan, options, cluster.api)
+    found = preflight(plan, options, cluster.api_client())
 
     assert [(d.severity, d.message) for d in found] == [(
         "error", "cluster: namespace 'nope' does not exist; create it (kubectl apply -f deploy/namespace.yaml) or "
@@ -88,7 +88,7 @@ def test_gpus_that_cannot_be_checked_are_a_warning_not_an_error(cluster, load_do
     cluster.emulator.forbidden_lists.add("nodes")
     plan, options = _plan(load_doc, pipeline_doc, catalog, KubernetesSettings(namespace="ml", bucket="memory://b/p"))
 
-    found = preflight(plan, options, cluster.api)
+    found = preflight(plan, options, cluster.api_client())
 
     assert [(d.severity, d.node) for d in found] == [("warning", "train")]
     assert "listing nodes is not allowed" in found[0].message
@@ -99,7 +99,7 @@ def test_a_claim_needs_to_exist_and_to_be_readable_here(cluster, load_doc, pipel
     settings = KubernetesSettings(namespace="ml", pvc="team-artifacts", mount_path="/pipecanvas-test-absent")
     plan, options = _plan(load_doc, pipeline_doc, catalog, settings)
 
-    messages = [d.message for d in preflight(plan, options, cluster.api) if d.severity == "error"]
+    messages = [d.message for d in preflight(plan, options, cluster.api_client()) if d.severity == "error"]
 
     assert messages == [
         "cluster: the artifacts go to claim 'team-artifacts', mounted at /pipecanvas-test-absent in the pods, but this "
@@ -162,3 +162,29 @@ def test_start_run_keeps_the_cluster_settings_for_the_run_process(cluster, store
     assert plan.artifact_root == f"memory://team/pc/runs/{run_id}/artifacts"  # where the pods write
     executor = _executor(run.backend, plan, None, run)
     assert isinstance(executor, KubernetesExecutor) and executor.namespace == "ml" and executor.run_id == run_id
+
+
+def test_run_takes_the_claims_mount_path(cluster, cli, cli_env, tmp_path, repo_root):
+    cli_env["KUBECONFIG"] = str(_kubeconfig(tmp_path, cluster.url))
+
+    result = cli("run", repo_root / "examples" / "iris-classifier.yaml", "--backend", "kubernetes", "--context", "fake",
+                 "--namespace", "ml", "--pvc", "team-artifacts", "--mount-path", "/pipecanvas-test-elsewhere")
+
+    assert result.returncode == 2, result.stderr
+    assert "mounted at /pipecanvas-test-elsewhere in the pods, but this machine has no /pipecanvas-test-elsewhere" \
+        in result.stderr
+
+
+def test_under_the_shipped_role_the_service_account_is_checked_without_a_warning(cluster, load_doc, pipeline_doc,
+                                                                                 catalog):
+    from rbac_rules import shipped_role
+
+    _ready(cluster)
+    cluster.emulator.role = shipped_role()
+    plan, options = _plan(load_doc, pipeline_doc, catalog, KubernetesSettings(namespace="ml", bucket="memory://b/p"),
+                          gpu=0)
+
+    found = preflight(plan, options, cluster.api_client())
+
+    assert found == []
+    assert ("get", "", "serviceaccounts") in cluster.emulator.called
