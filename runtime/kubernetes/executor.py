@@ -48,6 +48,7 @@ from .jobs import plan_configmap, step_job
 from .logs import LogFollower
 from .status import job_verdict, pod_view, resource_version, step_key
 from .types import STEP_CONTAINER, KubernetesSettings, ListSnapshot, PodFailure, WatchUpdate
+from .version import fit_options, server_version
 from .watcher import ResourceWatcher
 from ..states import StepState
 from ..executors.base import EventBuffer, StepEvent, StepKey
@@ -108,6 +109,8 @@ class KubernetesExecutor:
         self.watchers: list[ResourceWatcher] = []
         self._plan_shipped = False
         self._configmap: str | None = None
+        self._server_known = False
+        self._api_client = api_client
 
     @classmethod
     def from_run(cls, run_id: str, plan: ExecutionPlan, settings: dict[str, Any]) -> "KubernetesExecutor":
@@ -119,6 +122,7 @@ class KubernetesExecutor:
 
     def submit(self, step: PlannedStep, key: StepKey, log_path: str) -> None:
         _write_line(log_path, f"--- attempt {key.attempt} of step '{key.step_id}' ---")
+        self._fit_server()
         job = step_job(step, self._plan, self._options, key.attempt)
         try:
             self._ship_plan()
@@ -226,6 +230,12 @@ class KubernetesExecutor:
             return json.loads(self._batch.read_namespaced_job(name, self.namespace, _preload_content=False).data)
         except _CLIENT_ERRORS as exc:
             raise _SubmitError(f"its Job {name} exists but cannot be read: {api_message(exc)}") from None
+
+    def _fit_server(self) -> None:
+        """Once: leave out what this API server does not know (podFailurePolicy before 1.26, see ``version``)."""
+        if not self._server_known:
+            self._server_known = True
+            self._options = fit_options(self._options, server_version(self._api_client))
 
     def _retire_earlier(self, key: StepKey) -> None:
         """Before a retry, delete the earlier attempts' Jobs that have not finished themselves.

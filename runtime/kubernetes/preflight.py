@@ -7,6 +7,8 @@ the rest, which would only repeat it):
   machine can read the artifacts the steps write (the coordinator records
   their metrics from there);
 - the namespace exists;
+- the server's version: what an older one lacks, in words (``version``), and the
+  Jobs dry-run as they will be created there;
 - RBAC lets us do what the run will do (SelfSubjectAccessReview per verb);
 - for each GPU step, some node offers that many ``nvidia.com/gpu``
   (allocatable, among the nodes its nodeSelector allows) — a warning, not an
@@ -42,6 +44,7 @@ from nodes.errors import PipecanvasError
 from .config import api_message
 from .jobs import plan_configmap, step_job
 from .permissions import permissions_for
+from .version import fit_options, server_version, version_findings
 
 __all__ = ["PreflightError", "preflight"]
 
@@ -74,6 +77,9 @@ def preflight(plan: ExecutionPlan, options: KubernetesEmitOptions, api: ApiClien
     stop = _namespace(core, options.namespace, api)
     if stop:
         return found + stop
+    version = server_version(api)
+    found += version_findings(version, options.namespace)
+    options = fit_options(options, version)
     try:
         permissions, denied = _permissions(AuthorizationV1Api(api), options)
         found += permissions

@@ -245,7 +245,7 @@ def emit_job(step: PlannedStep, plan: ExecutionPlan, options: KubernetesEmitOpti
             "backoffLimit": step.retries,
             **_deadline(step),
             "ttlSecondsAfterFinished": options.ttl_seconds_after_finished,
-            "podFailurePolicy": _failure_policy(),
+            **({"podFailurePolicy": _failure_policy()} if options.pod_failure_policy else {}),
             "template": {"metadata": {"labels": labels, "annotations": _annotations(step)}, "spec": spec},
         },
     }

@@ -188,3 +188,33 @@ def test_under_the_shipped_role_the_service_account_is_checked_without_a_warning
 
     assert found == []
     assert ("get", "", "serviceaccounts") in cluster.emulator.called
+
+
+def test_an_older_server_is_told_what_it_lacks_and_its_jobs_are_dry_run_without_pod_failure_policy(
+        cluster, load_doc, pipeline_doc, catalog):
+    _ready(cluster)
+    cluster.emulator.server_version = {"major": "1", "minor": "20+", "gitVersion": "v1.20.2-eks-1"}
+    plan, options = _plan(load_doc, pipeline_doc, catalog, KubernetesSettings(namespace="ml", bucket="memory://b/p"))
+
+    found = preflight(plan, options, cluster.api_client())
+
+    assert [(d.severity, d.message) for d in found] == [
+        ("warning", "cluster: Kubernetes v1.20.2-eks-1 is older than 1.23, the oldest version pipecanvas supports; "
+                    "runs may work, with the gaps below, but nothing is promised"),
+        ("warning", "cluster: Kubernetes 1.20 has no Job podFailurePolicy (1.26+): the Jobs are created without it, "
+                    "so a pod evicted or preempted counts as a failed attempt (retried only if the node has retries "
+                    "left)"),
+        ("warning", "cluster: Kubernetes 1.20 does not remove finished Jobs (ttlSecondsAfterFinished, 1.23+): delete "
+                    "a run's Jobs with `kubectl -n ml delete jobs -l pipecanvas.io/run=RUN_ID`"),
+    ]
+    dry_runs = [r.data for r in cluster.requests("POST", "/jobs")]
+    assert len(dry_runs) == 3 and not any("podFailurePolicy" in job["spec"] for job in dry_runs)
+
+
+def test_a_current_server_gets_no_version_findings_and_the_full_jobs(cluster, load_doc, pipeline_doc, catalog):
+    _ready(cluster)
+    cluster.emulator.server_version = {"major": "1", "minor": "26", "gitVersion": "v1.26.0"}
+    plan, options = _plan(load_doc, pipeline_doc, catalog, KubernetesSettings(namespace="ml", bucket="memory://b/p"))
+
+    assert preflight(plan, options, cluster.api_client()) == []
+    assert all("podFailurePolicy" in r.data["spec"] for r in cluster.requests("POST", "/jobs"))

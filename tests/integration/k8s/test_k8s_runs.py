@@ -170,3 +170,14 @@ def test_a_pod_deleted_by_hand_does_not_run_the_step_twice(kube, cluster, make_n
     kube.run_job("load", attempt=2)
     assert kube.finish() == RunState.SUCCEEDED
     assert kube.store.step(kube.run_id, "load").attempt == 2
+
+
+def test_on_a_server_older_than_1_26_the_jobs_have_no_pod_failure_policy(kube, cluster, make_node):
+    cluster.emulator.server_version = {"major": "1", "minor": "25", "gitVersion": "v1.25.16"}
+    kube.compile(_chain(make_node, "load"))
+    kube.start()
+    job = cluster.wait_for_job("load")
+    kube.run_job("load")
+
+    assert kube.finish() == RunState.SUCCEEDED
+    assert "podFailurePolicy" not in job["spec"] and job["spec"]["backoffLimit"] == 0

@@ -517,3 +517,12 @@ def test_the_runtime_image_runs_as_the_user_the_manifests_ask_for() -> None:
     dockerfile = (REPO / "deploy" / "Dockerfile").read_text()
     assert "USER 10001:10001" in dockerfile and "--uid 10001" in dockerfile
     assert "ARG BASE=python:3.11-slim" in dockerfile and "nvidia/cuda:" in dockerfile
+
+
+def test_jobs_for_servers_older_than_1_26_leave_out_the_pod_failure_policy_and_still_validate() -> None:
+    plan = example_plan("iris-classifier.yaml")
+    jobs = of_kind(emit_kubernetes(plan, with_(PVC, pod_failure_policy=False)), "Job")
+
+    assert jobs and not any("podFailurePolicy" in job["spec"] for job in jobs)
+    assert all("podFailurePolicy" in job["spec"] for job in of_kind(emit_kubernetes(plan, PVC), "Job"))
+    validate_all(jobs)
