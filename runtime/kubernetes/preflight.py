@@ -106,12 +106,34 @@ def _runner_storage(options: KubernetesEmitOptions) -> list[Diagnostic]:
         return [_error(
             f"cluster: the artifacts go to claim '{options.pvc}', mounted at {options.mount_path} in the pods, but "
             f"this machine has no {options.mount_path} to read the steps' results from: run pipecanvas in the "
-            f"cluster with the claim mounted there, or keep the artifacts in a bucket (--bucket)")]
-    protocol = str(options.bucket).split("://", 1)[0]
+            f"cluster with the claim mounted there (--mount-path), or keep the artifacts in a bucket (--bucket)")]
+    return _bucket_reachable(str(options.bucket))
+
+
+def _bucket_reachable(bucket: str) -> list[Diagnostic]:
+    """The bucket's filesystem is installed, and the bucket exists for the credentials this machine has.
+
+    Credentials come from this machine's environment (AWS_* variables, a profile, workload identity), never
+    from the run's settings; the pods get theirs from the bucket Secret.
+    """
+    protocol, _, rest = bucket.partition("://")
     try:
         fsspec.get_filesystem_class(protocol)
     except (ImportError, ValueError) as exc:
-        return [_error(f"cluster: this machine cannot read the bucket {options.bucket}: {exc}")]
+        hint = " (pip install 'pipecanvas[s3]')" if protocol in ("s3", "s3a") else ""
+        return [_error(f"cluster: this machine cannot read the bucket {bucket}: {exc}{hint}")]
+    if protocol == "memory":  # the tests' in-process store has no buckets to check
+        return []
+    name = rest.split("/", 1)[0]
+    try:
+        options = {"config_kwargs": {"connect_timeout": 5, "read_timeout": 10, "retries": {"max_attempts": 2}}} \
+            if protocol in ("s3", "s3a") else {}
+        exists = fsspec.filesystem(protocol, **options).exists(name)
+    except Exception as exc:  # noqa: BLE001  (each store has its own errors: no credentials, no network…)
+        return [_error(f"cluster: this machine cannot reach the bucket {bucket}: {type(exc).__name__}: {exc}")]
+    if not exists:
+        return [_error(f"cluster: the bucket '{name}' of {bucket} does not exist, or the credentials this machine "
+                       "has cannot see it")]
     return []
 
 

@@ -63,8 +63,7 @@ class KubeRun:
         self.cluster, self.store, self.home = cluster, store, home
         self._load_doc, self._pipeline_doc = load_doc, pipeline_doc
         self.run_id = f"t{secrets.token_hex(4)}"
-        self.settings = KubernetesSettings(namespace=NAMESPACE, bucket=f"memory://k8s-tests/{self.run_id}")
-        self.options = self.settings.emit_options(self.run_id)
+        self.use_bucket(f"memory://k8s-tests/{self.run_id}")
         self.catalog = default_catalog()
         self.plan: ExecutionPlan | None = None
         self.executor: KubernetesExecutor | None = None
@@ -72,6 +71,11 @@ class KubeRun:
         self.result: dict[str, Any] = {}
         self.emitted: list = []  # every StepEvent the executors handed the coordinator, in order
         self._thread: threading.Thread | None = None
+
+    def use_bucket(self, bucket: str, bucket_secret: str | None = None) -> None:
+        """Keep the run's artifacts (and plan) under ``bucket`` (before ``compile``)."""
+        self.settings = KubernetesSettings(namespace=NAMESPACE, bucket=bucket, bucket_secret=bucket_secret)
+        self.options = self.settings.emit_options(self.run_id)
 
     def compile(self, nodes: list[dict[str, Any]], edges: list[tuple[str, str]] = ()) -> ExecutionPlan:
         """``edges`` as ("a", "b") pairs: each test node passes its ``count`` on."""

@@ -104,7 +104,7 @@ def test_a_claim_needs_to_exist_and_to_be_readable_here(cluster, load_doc, pipel
     assert messages == [
         "cluster: the artifacts go to claim 'team-artifacts', mounted at /pipecanvas-test-absent in the pods, but this "
         "machine has no /pipecanvas-test-absent to read the steps' results from: run pipecanvas in the cluster with "
-        "the claim mounted there, or keep the artifacts in a bucket (--bucket)",
+        "the claim mounted there (--mount-path), or keep the artifacts in a bucket (--bucket)",
         "cluster: the artifact claim 'team-artifacts' does not exist; create it (deploy/pvc.yaml) or name another "
         "with --pvc",
     ]
