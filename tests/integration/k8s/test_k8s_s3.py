@@ -94,3 +94,59 @@ def test_preflight_says_when_the_bucket_does_not_exist_for_these_credentials(s3,
 
     assert "cluster: the bucket 'no-such-bucket' of s3://no-such-bucket/team does not exist, or the credentials this " \
            "machine has cannot see it" in errors
+
+
+def _ready_cluster(cluster) -> None:
+    account = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "pipecanvas-runner", "namespace": "ml"}}
+    cluster.core.create_namespaced_service_account("ml", account, _preload_content=False)
+
+
+def test_local_input_files_are_staged_into_the_bucket_and_the_plan_points_there(s3, cluster, tmp_path, monkeypatch,
+                                                                                  repo_root):
+    import hashlib
+
+    from compiler import read_pipeline_file
+    from nodes.catalog import default_catalog
+    from runtime.kubernetes.runs import prepare_kubernetes_run
+
+    _ready_cluster(cluster)
+    monkeypatch.chdir(tmp_path)  # the example's relative path is found where pipecanvas ships its sample data
+    pipeline = read_pipeline_file(repo_root / "examples" / "churn-csv.yaml").pipeline
+    settings = {"namespace": "ml", "bucket": f"s3://{s3.bucket}/team"}
+    source = repo_root / "assets" / "data" / "churn.csv"
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+
+    prepared = prepare_kubernetes_run(pipeline, default_catalog(), "r1", settings, api=cluster.api_client())
+    again = prepare_kubernetes_run(pipeline, default_catalog(), "r2", settings, api=cluster.api_client())
+
+    (step,) = [s for s in prepared.plan.steps if s.type == "data.file"]
+    staged = f"s3://{s3.bucket}/team/staged/{digest}/churn.csv"
+    assert step.params["path"] == staged
+    assert s3.cat(staged) == source.read_bytes()  # the pod reads this, not the user's disk
+    assert [s.params["path"] for s in again.plan.steps if s.type == "data.file"] == [staged]  # one copy per content
+    assert [p.rsplit("/", 1)[-1] for p in s3.find(f"{s3.bucket}/team/staged")] == ["churn.csv"]
+    assert pipeline.node(step.id).params["path"] == "assets/data/churn.csv"  # the user's pipeline is unchanged
+
+
+def test_a_local_path_that_cannot_be_staged_is_an_error_on_its_node(s3, cluster, repo_root):
+    from compiler import read_pipeline_file
+    from nodes.catalog import default_catalog
+    from runtime.kubernetes.preflight import PreflightError
+    from runtime.kubernetes.runs import prepare_kubernetes_run
+
+    _ready_cluster(cluster)
+    pipeline = read_pipeline_file(repo_root / "examples" / "churn-csv.yaml").pipeline
+    node = next(n for n in pipeline.spec.nodes if n.type == "data.file")
+    moved = node.model_copy(update={"params": {**node.params, "path": "/nowhere/churn.csv"}})
+    pipeline = pipeline.model_copy(update={"spec": pipeline.spec.model_copy(update={
+        "nodes": [moved if n.id == node.id else n for n in pipeline.spec.nodes]})})
+
+    with pytest.raises(PreflightError) as refused:
+        prepare_kubernetes_run(pipeline, default_catalog(), "r1", {"namespace": "ml", "bucket": f"s3://{s3.bucket}/t"},
+                               api=cluster.api_client())
+
+    (error,) = [d for d in refused.value.diagnostics if d.severity == "error"]
+    assert (error.node, error.param) == (node.id, "path")
+    assert error.message == (f"node '{node.id}': param 'path': '/nowhere/churn.csv' is not a file on this machine, so "
+                             "it cannot be copied to the cluster's storage for the pods (give a URI such as "
+                             "s3://bucket/file.csv to have the pods read it from there)")
