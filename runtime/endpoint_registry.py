@@ -52,11 +52,19 @@ def stop_unfinished_servers(store: RunStore, run_id: str, step_id: str | None = 
     return stopped
 
 
-def undeploy(store: RunStore, name: str) -> EndpointRecord:
-    """Stop endpoint ``name`` (starting, running or crashed) and mark it stopped."""
+def undeploy(store: RunStore, name: str, kubernetes: dict | None = None) -> EndpointRecord | None:
+    """Stop endpoint ``name`` (starting, running or crashed) and mark it stopped.
+
+    With ``kubernetes`` settings (context, namespace), a server the store does not know (its deploy step
+    failed, or another machine ran it) is found on the cluster by label and deleted; returns None then.
+    """
     refresh_endpoints(store)
     endpoint = store.endpoint(name)
-    if endpoint is None or endpoint.state not in ("starting", "running", "crashed"):
+    live = endpoint is not None and endpoint.state in ("starting", "running", "crashed")
+    if not live and kubernetes is not None:
+        _delete_unrecorded(name, kubernetes)
+        return None
+    if not live:
         listed = ", ".join(f"{e.name} ({e.state})" for e in store.endpoints()) or "none"
         raise RunError(f"no deployed endpoint '{name}'; deployed endpoints: {listed}")
     if endpoint.backend == "local" and endpoint.pid:
@@ -111,9 +119,9 @@ def _last_words(endpoint: EndpointRecord) -> str | None:
 
 def _delete_on_cluster(store: RunStore, endpoint: EndpointRecord) -> None:
     """Delete the endpoint's Deployment and Service, reaching the cluster the way its run did."""
-    from .k8s_config import api_client, api_message
-    from .k8s_endpoints import delete_endpoint
-    from .k8s_types import KubernetesSettings
+    from .kubernetes.config import api_client, api_message
+    from .kubernetes.endpoints import delete_endpoint
+    from .kubernetes.types import KubernetesSettings
 
     run = store.get_run(endpoint.run_id) if endpoint.run_id else None
     settings = KubernetesSettings.model_validate((run.options if run else {}).get("kubernetes") or {})
@@ -122,3 +130,19 @@ def _delete_on_cluster(store: RunStore, endpoint: EndpointRecord) -> None:
     except Exception as exc:
         raise RunError(f"endpoint '{endpoint.name}' could not be deleted from namespace "
                        f"'{settings.namespace}': {api_message(exc)}") from None
+
+
+def _delete_unrecorded(name: str, kubernetes: dict) -> None:
+    from .kubernetes.config import api_client, api_message
+    from .kubernetes.endpoints import delete_endpoint
+    from .kubernetes.types import KubernetesSettings
+
+    settings = KubernetesSettings.model_validate(kubernetes)
+    try:
+        deleted = delete_endpoint(name, settings.namespace, api_client(settings.context))
+    except Exception as exc:
+        raise RunError(f"endpoint '{name}' could not be deleted from namespace "
+                       f"'{settings.namespace}': {api_message(exc)}") from None
+    if not deleted:
+        raise RunError(f"no endpoint '{name}' in namespace '{settings.namespace}' (nothing labelled "
+                       f"pipecanvas.io/endpoint={name})")

@@ -75,7 +75,7 @@ class _EndpointLauncherOnDemand:
                ready_timeout: float | None = None):
         backend = os.environ.get("PIPECANVAS_ENDPOINTS", "local")
         if backend == "kubernetes" and self._step is not None:  # the step's pod applies the server's manifests
-            from .k8s_endpoints import KubernetesEndpointLauncher
+            from .kubernetes.endpoints import KubernetesEndpointLauncher
 
             return KubernetesEndpointLauncher(self._plan, self._step).launch(name, model_uri, preprocessor_uri, port)
         if backend != "local":

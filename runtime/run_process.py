@@ -37,7 +37,7 @@ def _executor(backend: str, plan, catalog, run=None):
     if backend == "local":
         return LocalExecutor(warm_imports=_warm_imports(plan, catalog))
     if backend == "kubernetes":  # the cluster settings travel in the run's options (see runtime.runs.start_run)
-        from .executors.kubernetes import KubernetesExecutor
+        from .kubernetes.executor import KubernetesExecutor
 
         return KubernetesExecutor.from_run(run.id, plan, run.options.get("kubernetes") or {})
     raise SystemExit(f"unknown backend '{backend}'")

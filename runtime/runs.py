@@ -49,8 +49,8 @@ def start_run(
 ) -> str:
     """Compile ``pipeline``, record the run, and start its process. Returns the run id at once.
 
-    ``kubernetes`` holds the cluster settings (``runtime.k8s_types.KubernetesSettings``) of a
-    ``backend="kubernetes"`` run, which is pre-flighted first (``k8s_preflight.PreflightError``).
+    ``kubernetes`` holds the cluster settings (``runtime.kubernetes.types.KubernetesSettings``) of a
+    ``backend="kubernetes"`` run, which is pre-flighted first (``kubernetes.preflight.PreflightError``).
     """
     if backend not in BACKENDS:
         raise RunError(f"unknown backend '{backend}'; available: {', '.join(BACKENDS)}")
@@ -61,7 +61,7 @@ def start_run(
     run_id = _new_run_id()
     extra: dict = {}
     if backend == "kubernetes":  # artifacts on the cluster's storage; the executor ships the plan to the pods
-        from .k8s_runs import prepare_kubernetes_run
+        from .kubernetes.runs import prepare_kubernetes_run
 
         prepared = prepare_kubernetes_run(pipeline, catalog or default_catalog(), run_id, kubernetes or {})
         plan = prepared.plan

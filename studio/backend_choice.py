@@ -20,7 +20,7 @@ __all__ = ["backend_panel", "available_contexts"]
 def available_contexts() -> list[str]:
     """kubeconfig contexts on this machine (none: the Kubernetes backend is not offered)."""
     try:
-        from runtime.k8s_config import kubeconfig_contexts
+        from runtime.kubernetes.config import kubeconfig_contexts
 
         return kubeconfig_contexts()
     except Exception:  # no kubeconfig, or an unreadable one: local only

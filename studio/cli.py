@@ -107,6 +107,7 @@ def compile_command(
     run_id: Optional[str] = typer.Option(None, "--run-id", help="kubernetes: run id (default: from the pipeline's digest)."),
     image_registry: Optional[str] = typer.Option(None, "--image-registry", help="kubernetes: registry for images named without one."),
     plan_configmap: bool = typer.Option(False, "--plan-configmap", help="kubernetes: ship the plan in a ConfigMap."),
+    pod_failure_policy: bool = typer.Option(True, "--pod-failure-policy/--no-pod-failure-policy", help="kubernetes: leave it out for servers older than 1.26."),
 ) -> None:
     """Compile a pipeline into an execution plan, or into Kubernetes manifests (YAML).
 
@@ -115,7 +116,8 @@ def compile_command(
     """
     if target == "kubernetes":
         settings = dict(namespace=namespace, pvc=pvc, mount_path=mount_path, bucket=bucket, bucket_secret=bucket_secret,
-                        run_id=run_id, image_registry=image_registry, plan_configmap=plan_configmap)
+                        run_id=run_id, image_registry=image_registry, plan_configmap=plan_configmap,
+                        pod_failure_policy=pod_failure_policy)
         _compile_kubernetes(file, output, artifact_root, settings)
         return
     if target != "plan":

@@ -73,7 +73,7 @@ def _cluster_settings(**given: Optional[str]) -> dict[str, str]:
 
 def _start(file: Path, loaded, backend: str, cluster: dict[str, str], **options) -> str:
     """start_run, with a Kubernetes run's pre-flight findings printed (exit 2 when any is an error)."""
-    from runtime.k8s_preflight import PreflightError
+    from runtime.kubernetes.preflight import PreflightError
 
     try:
         run_id = start_run(loaded.pipeline, backend=backend, kubernetes=cluster or None, **options)
@@ -99,6 +99,7 @@ def run_command(
     context: Optional[str] = typer.Option(None, "--context", help="kubernetes: kubeconfig context (default: current)."),
     namespace: Optional[str] = typer.Option(None, "--namespace", help="kubernetes: namespace (default pipecanvas)."),
     pvc: Optional[str] = typer.Option(None, "--pvc", help="kubernetes: ReadWriteMany claim for the artifacts."),
+    mount_path: Optional[str] = typer.Option(None, "--mount-path", help="kubernetes: where the claim is mounted in the pods and here (default /pipecanvas)."),
     bucket: Optional[str] = typer.Option(None, "--bucket", help="kubernetes: object-store root for the artifacts instead."),
     bucket_secret: Optional[str] = typer.Option(None, "--bucket-secret", help="kubernetes: Secret with the bucket's keys."),
     image_registry: Optional[str] = typer.Option(None, "--image-registry", help="kubernetes: registry for bare images."),
@@ -106,7 +107,7 @@ def run_command(
     """Run a pipeline and show its progress live."""
     loaded = read_pipeline_file(file)
     store = open_store()
-    cluster = _cluster_settings(context=context, namespace=namespace, pvc=pvc, bucket=bucket,
+    cluster = _cluster_settings(context=context, namespace=namespace, pvc=pvc, mount_path=mount_path, bucket=bucket,
                                 bucket_secret=bucket_secret, image_registry=image_registry)
     run_id = _start(file, loaded, backend, cluster, max_parallel=max_parallel, use_cache=not no_cache, store=store)
     if detach:
@@ -212,24 +213,51 @@ def cancel_command(run: str = typer.Argument(...)) -> None:
 
 
 @app.command("endpoints")
-def endpoints_command(as_json: bool = typer.Option(False, "--json"), all_: bool = typer.Option(False, "--all")) -> None:
-    """List deployed model endpoints (starting, running, crashed; --all adds stopped and failed ones)."""
+def endpoints_command(
+    as_json: bool = typer.Option(False, "--json"), all_: bool = typer.Option(False, "--all"),
+    context: Optional[str] = typer.Option(None, "--context", help="kubernetes: also list the servers on this cluster."),
+    namespace: Optional[str] = typer.Option(None, "--namespace", help="kubernetes: … in this namespace."),
+) -> None:
+    """List deployed model endpoints (starting, running, crashed; --all adds stopped and failed ones;
+    with --context/--namespace, also those found on the cluster by label)."""
     from runtime.endpoint_registry import refresh_endpoints
 
     store = open_store()
     endpoints = refresh_endpoints(store, include_stopped=all_)
+    rows = [{"name": e.name, "url": e.url, "state": e.state, "pid": e.pid, "port": e.port, "run_id": e.run_id,
+             "step_id": e.step_id, "log_path": e.log_path, "detail": e.detail} for e in endpoints]
+    on_cluster = _cluster_endpoints(context, namespace, {e.name for e in endpoints if e.state == "running"})
     if as_json:
-        rows = [{"name": e.name, "url": e.url, "state": e.state, "pid": e.pid, "port": e.port, "run_id": e.run_id,
-                 "step_id": e.step_id, "log_path": e.log_path, "detail": e.detail} for e in endpoints]
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        sys.stdout.write(json.dumps(rows + on_cluster, indent=2) + "\n")
         return
     out.print(endpoints_table(endpoints))
+    for row in on_cluster:
+        out.print(f"on the cluster, not in this run store: {row['name']} ({row['url']}, {row['state']})")
+
+
+def _cluster_endpoints(context: Optional[str], namespace: Optional[str], known: set[str]) -> list[dict]:
+    if context is None and namespace is None:
+        return []
+    from runtime.kubernetes.config import api_client
+    from runtime.kubernetes.endpoints import cluster_endpoints
+    from runtime.kubernetes.types import KubernetesSettings
+
+    settings = KubernetesSettings.model_validate(_cluster_settings(context=context, namespace=namespace))
+    found = cluster_endpoints(settings.namespace, api_client(settings.context))
+    return [{"name": e["name"], "url": e["url"], "state": "running" if e["ready"] else "not ready", "pid": None,
+             "run_id": e["run_id"]} for e in found if e["name"] not in known]
 
 
 @app.command("undeploy")
-def undeploy_command(name: str = typer.Argument(..., help="Endpoint name.")) -> None:
-    """Stop a deployed endpoint (or clear a crashed one)."""
+def undeploy_command(
+    name: str = typer.Argument(..., help="Endpoint name."),
+    context: Optional[str] = typer.Option(None, "--context", help="kubernetes: find it on this cluster by label."),
+    namespace: Optional[str] = typer.Option(None, "--namespace", help="kubernetes: … in this namespace."),
+) -> None:
+    """Stop a deployed endpoint or clear a crashed one (with --context/--namespace, also one the run store
+    does not know)."""
     from runtime.endpoint_registry import undeploy
 
-    undeploy(open_store(), name)
+    cluster = _cluster_settings(context=context, namespace=namespace) if context or namespace else None
+    undeploy(open_store(), name, kubernetes=cluster)
     out.print(f"endpoint '{name}' stopped")

@@ -8,7 +8,7 @@ import streamlit as st
 
 from compiler import SpecError, dump_pipeline, parse_pipeline
 from nodes.errors import PipecanvasError
-from runtime.k8s_preflight import PreflightError
+from runtime.kubernetes.preflight import PreflightError
 from runtime.run_store import RunRecord
 from runtime.runs import cancel_run, resume_run, start_run
 

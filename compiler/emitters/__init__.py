@@ -1,12 +1,17 @@
-"""Emitters turn an ExecutionPlan into what another system runs; today, Kubernetes manifests.
+"""Emitters turn an ExecutionPlan into what another system runs; today, Kubernetes manifests (one package each).
 
     ExecutionPlan ──emit_kubernetes(plan, KubernetesEmitOptions)──▶ [Job, Deployment, Service, ConfigMap…]
 """
 
-from .k8s_checks import check_plan
-from .k8s_names import dns_name, label_value
-from .k8s_options import DEFAULT_MOUNT_PATH, DEFAULT_NAMESPACE, DEFAULT_PVC, KubernetesEmitOptions, ManifestError
 from .kubernetes import (
+    DEFAULT_MOUNT_PATH,
+    DEFAULT_NAMESPACE,
+    DEFAULT_PVC,
+    KubernetesEmitOptions,
+    ManifestError,
+    check_plan,
+    dns_name,
+    label_value,
     compile_for_kubernetes,
     dump_manifests,
     emit_endpoint,

@@ -1,4 +1,4 @@
-"""Executors: one small launcher protocol (``base.Executor``), one module per backend."""
+"""Executors: one small launcher protocol (``base.Executor``) and the local ones; the cluster's is ``runtime.kubernetes``."""
 
 from .base import EventBuffer, Executor, StepEvent, StepKey
 

@@ -30,9 +30,9 @@ except ImportError:  # kmock needs Python 3.11+ and the dev extras; without it, 
 from compiler.plan import ExecutionPlan, compile_plan  # noqa: E402
 from nodes.catalog import default_catalog  # noqa: E402
 from runtime.coordinator import Coordinator  # noqa: E402
-from runtime.executors.kubernetes import KubernetesExecutor  # noqa: E402
+from runtime.kubernetes.executor import KubernetesExecutor  # noqa: E402
 from runtime.home import step_log_path  # noqa: E402
-from runtime.k8s_types import KubernetesSettings  # noqa: E402
+from runtime.kubernetes.types import KubernetesSettings  # noqa: E402
 from runtime.run_store import NewStep, RunStore  # noqa: E402
 from runtime.states import RunState  # noqa: E402
 
@@ -41,9 +41,19 @@ NAMESPACE = "ml"
 
 @pytest.fixture
 def cluster() -> Iterator[FakeCluster]:
+    """The emulated API server. After each test: every request the code sent is one the RBAC table names."""
     fake, stop = start_cluster()
     yield fake
     stop()
+    unlisted = sorted(set(fake.emulator.called) - _declared())
+    assert not unlisted, (f"the code called {unlisted}, which runtime/kubernetes/permissions.py does not declare "
+                          "(and so deploy/rbac.yaml may not grant)")
+
+
+def _declared() -> set[tuple[str, str, str]]:
+    from runtime.kubernetes.permissions import NOT_GRANTED, PERMISSIONS
+
+    return {(verb, p.group, p.resource) for p in (*PERMISSIONS, *NOT_GRANTED) for verb in p.verbs}
 
 
 class KubeRun:
@@ -53,8 +63,7 @@ class KubeRun:
         self.cluster, self.store, self.home = cluster, store, home
         self._load_doc, self._pipeline_doc = load_doc, pipeline_doc
         self.run_id = f"t{secrets.token_hex(4)}"
-        self.settings = KubernetesSettings(namespace=NAMESPACE, bucket=f"memory://k8s-tests/{self.run_id}")
-        self.options = self.settings.emit_options(self.run_id)
+        self.use_bucket(f"memory://k8s-tests/{self.run_id}")
         self.catalog = default_catalog()
         self.plan: ExecutionPlan | None = None
         self.executor: KubernetesExecutor | None = None
@@ -62,6 +71,11 @@ class KubeRun:
         self.result: dict[str, Any] = {}
         self.emitted: list = []  # every StepEvent the executors handed the coordinator, in order
         self._thread: threading.Thread | None = None
+
+    def use_bucket(self, bucket: str, bucket_secret: str | None = None) -> None:
+        """Keep the run's artifacts (and plan) under ``bucket`` (before ``compile``)."""
+        self.settings = KubernetesSettings(namespace=NAMESPACE, bucket=bucket, bucket_secret=bucket_secret)
+        self.options = self.settings.emit_options(self.run_id)
 
     def compile(self, nodes: list[dict[str, Any]], edges: list[tuple[str, str]] = ()) -> ExecutionPlan:
         """``edges`` as ("a", "b") pairs: each test node passes its ``count`` on."""

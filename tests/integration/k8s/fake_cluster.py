@@ -10,7 +10,12 @@ as to a cluster. A real API server also:
 - filters lists and watches by label selector;
 - answers SelfSubjectAccessReviews, server-side dry runs and ``pods/log``
   (following a log streams its lines as the container writes them);
-- reads namespaces (``GET /api/v1/namespaces/NAME``).
+- reads namespaces (``GET /api/v1/namespaces/NAME``) and tells its version (``GET /version``);
+- authorizes: every request the code under test sends (any client but the
+  test's own) is recorded as the (verb, group, resource) RBAC would check
+  (``called``), and with ``role`` set, refused with a real server's 403 when
+  that Role does not grant it;
+- answers a Service delete with a ``Status`` object, as real servers do.
 
 Tests can also drop every open watch (``drop_watches``) and hold new ones
 (``hold_watches``/``release_watches``), to open a gap in which the cluster
@@ -35,10 +40,16 @@ import aiohttp.web
 import kmock
 from kmock._internal import aiobus
 from kubernetes import client
+from rbac_rules import Rules, needed
 
-__all__ = ["ClusterEmulator", "FakeCluster", "start_cluster"]
+__all__ = ["ClusterEmulator", "FakeCluster", "start_cluster", "DRIVER_AGENT"]
+
+#: the User-Agent of the test's own client (playing kubelet and controllers): never authorized, never recorded
+DRIVER_AGENT = "pipecanvas-tests/fake-cluster"
 
 _DROP = {"type": "__DROP__"}
+#: what every authenticated user may do, whatever their Roles (the built-in system:basic-user ClusterRole)
+_EVERYONE = {("create", "authorization.k8s.io", "selfsubjectaccessreviews")}
 
 
 class _Clock:
@@ -114,12 +125,20 @@ class ClusterEmulator(kmock.KubernetesEmulator):
         self.gate.set()
         self.log_delay = 0.0
         self.watches_opened = 0
+        self.server_version = {"major": "1", "minor": "32", "gitVersion": "v1.32.0", "platform": "linux/amd64"}
+        self.role: Rules | None = None  # when set, the code's requests are authorized against it
+        self.called: list[tuple[str, str, str]] = []  # (verb, group, resource) of every request the code sent
 
     # -- requests a real API server answers that kmock does not -----------------------
 
     async def _handle(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
         path = request.url.path.rstrip("/")
         parts = path.split("/")
+        if path == "/version":
+            return aiohttp.web.json_response(self.server_version)
+        refused = self._authorize(request)
+        if refused is not None:
+            return refused
         if request.method == "GET" and len(parts) == 5 and parts[1:4] == ["api", "v1", "namespaces"]:
             if parts[4] in self.namespaces:
                 return aiohttp.web.json_response({"apiVersion": "v1", "kind": "Namespace",
@@ -142,7 +161,35 @@ class ClusterEmulator(kmock.KubernetesEmulator):
         if request.action == kmock.action.LIST and plural in self.forbidden_lists:
             return aiohttp.web.json_response(_status(403, "Forbidden", f"{plural} is forbidden: User cannot list "
                                                      f"resource \"{plural}\" at the cluster scope"), status=403)
-        return await super()._handle(request)
+        response = await super()._handle(request)
+        if request.method == "DELETE" and plural == "services" and request.name and response.status == 200:
+            details = {"name": request.name, "kind": "services", "uid": "0"}
+            return aiohttp.web.json_response({"apiVersion": "v1", "kind": "Status", "metadata": {},
+                                              "status": "Success", "details": details})
+        return response
+
+    def _authorize(self, request: kmock.Request) -> aiohttp.web.StreamResponse | None:
+        """Record the permission the request needs; a 403 when ``role`` is set and does not grant it."""
+        if request.headers.get("User-Agent") == DRIVER_AGENT or request.resource is None:
+            return None
+        parts = request.url.path.rstrip("/").split("/")
+        if len(parts) == 5 and parts[1:4] == ["api", "v1", "namespaces"]:  # kmock sees no resource in it
+            plural, name = "namespaces", parts[4]
+        else:
+            plural, name = request.resource.plural or "", request.name
+        verb, group, resource = needed(request.method.value if hasattr(request.method, "value") else
+                                       str(request.method), request.resource.group or "", plural,
+                                       request.subresource, name, dict(request.params))
+        self.called.append((verb, group, resource))
+        if self.role is None or self.role.allows(verb, group, resource) or (verb, group, resource) in _EVERYONE:
+            return None
+        plural, _, sub = resource.partition("/")
+        what = f'{plural}.{group} "{request.name}"' if group and request.name else (
+            f'{plural} "{request.name}"' if request.name else f"{plural}{'.' + group if group else ''}")
+        message = (f"{what} is forbidden: User \"system:serviceaccount:{request.namespace}:pipecanvas-runner\" "
+                   f"cannot {verb} resource \"{resource}\" in API group \"{group}\" in the namespace "
+                   f"\"{request.namespace}\"")
+        return aiohttp.web.json_response(_status(403, "Forbidden", message), status=403)
 
     async def _serve_list(self, request: kmock.Request) -> dict[str, Any]:
         async with self._lock:
@@ -248,6 +295,7 @@ class FakeCluster:
         self.emulator, self.loop, self.url, self.namespace = emulator, loop, url.rstrip("/"), namespace
         self.emulator.namespaces.add(namespace)
         self.api = self.api_client()
+        self.api.user_agent = DRIVER_AGENT
         self.batch, self.core = client.BatchV1Api(self.api), client.CoreV1Api(self.api)
 
     def api_client(self) -> client.ApiClient:

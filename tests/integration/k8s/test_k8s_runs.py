@@ -143,3 +143,41 @@ def test_the_step_error_comes_from_its_log_even_when_the_log_arrives_after_the_f
 
     assert kube.finish() == RunState.FAILED
     assert kube.store.step(kube.run_id, "load").error == "node 'load' failed: ValueError: bad row 7"
+
+
+def test_a_pod_deleted_by_hand_does_not_run_the_step_twice(kube, cluster, make_node):
+    kube.compile(_chain(make_node, "load", load={"retries": 1}))
+    kube.start()
+    first = cluster.wait_for_job("load")
+    pod = cluster.create_pod(first)
+    cluster.run_pod(pod, log="working")
+    kube.wait_for_state("load", "running")
+    # `kubectl delete pod`: the kubelet stops the container, the pod goes, and the Job's controller (its Job
+    # has not failed: a deleted pod is not a failed one to it) makes a replacement that starts at once
+    cluster.end_pod(pod, exit_code=143, log="terminated")
+    cluster.core.delete_namespaced_pod(pod, "ml", _preload_content=False)
+    cluster.run_pod(cluster.create_pod(first, suffix="x2"), log="the replacement")
+
+    second = cluster.wait_for_job("load", attempt=2)
+
+    requests = list(cluster.emulator)
+    deleted = [i for i, r in enumerate(requests) if r.method == "DELETE" and r.name == first["metadata"]["name"]]
+    created = [i for i, r in enumerate(requests) if r.method == "POST" and "/jobs" in str(r.url)
+               and (r.data or {}).get("metadata", {}).get("name") == second["metadata"]["name"]]
+    assert deleted and created and deleted[0] < created[0], "attempt 1's Job must go before attempt 2's is created"
+    assert requests[deleted[0]].params.get("propagationPolicy") == "Background"  # its replacement pod goes with it
+    assert cluster.job("load", attempt=1) is None
+    kube.run_job("load", attempt=2)
+    assert kube.finish() == RunState.SUCCEEDED
+    assert kube.store.step(kube.run_id, "load").attempt == 2
+
+
+def test_on_a_server_older_than_1_26_the_jobs_have_no_pod_failure_policy(kube, cluster, make_node):
+    cluster.emulator.server_version = {"major": "1", "minor": "25", "gitVersion": "v1.25.16"}
+    kube.compile(_chain(make_node, "load"))
+    kube.start()
+    job = cluster.wait_for_job("load")
+    kube.run_job("load")
+
+    assert kube.finish() == RunState.SUCCEEDED
+    assert "podFailurePolicy" not in job["spec"] and job["spec"]["backoffLimit"] == 0

@@ -173,3 +173,40 @@ def test_a_restarted_runner_reattaches_to_its_jobs_instead_of_submitting_again(k
     assert kube.store.step(kube.run_id, "load").attempt == 1
     log = kube.log("load")
     assert "re-attached to attempt 1" in log and log.rstrip().endswith("after the restart")
+
+
+def test_an_api_server_outage_is_logged_once_then_now_and_then_not_on_every_retry(caplog):
+    import logging
+    import time
+
+    import urllib3
+
+    from runtime.kubernetes.outage import RetryNotes
+    from runtime.kubernetes.watcher import ResourceWatcher
+
+    calls = []
+
+    def unreachable(*args, **kwargs):
+        calls.append(time.monotonic())
+        raise urllib3.exceptions.MaxRetryError(None, "/apis/batch/v1/namespaces/ml/jobs", "Connection refused")
+
+    watcher = ResourceWatcher("job", unreachable, "ml", "pipecanvas.io/run=r", lambda update: None, retry_delay=0.01)
+    with caplog.at_level(logging.INFO, logger="runtime.kubernetes.watcher"):
+        watcher.start()
+        time.sleep(0.5)
+        watcher.stop()
+    lines = [r.getMessage() for r in caplog.records if r.name == "runtime.kubernetes.watcher"]
+    assert len(calls) >= 10  # it kept retrying at its pace
+    assert len(lines) == 1 and lines[0].startswith("watch of jobs failed (MaxRetryError")
+
+    clock = [0.0]
+    notes = RetryNotes(logging.getLogger("outage-test"), "watch of pods", every=30, clock=lambda: clock[0])
+    with caplog.at_level(logging.INFO, logger="outage-test"):
+        for _ in range(150):  # 75 s of retries every 0.5 s
+            notes.failed("connection refused")
+            clock[0] += 0.5
+        notes.recovered()
+    said = [r.getMessage() for r in caplog.records if r.name == "outage-test"]
+    assert len(said) == 4  # the first failure, two "still failing" lines, and "works again"
+    assert said[1].startswith("watch of pods still failing after 30s (60 retries since the last line")
+    assert said[-1] == "watch of pods works again after 75s"

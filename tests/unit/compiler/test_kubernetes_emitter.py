@@ -398,6 +398,20 @@ def test_a_deploy_step_gets_a_model_server_deployment_and_service() -> None:
     assert service["spec"]["ports"] == [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]
 
 
+def test_a_deploy_steps_own_pod_asks_for_little_cpu_so_its_server_fits_beside_it() -> None:
+    plan = example_plan("iris-classifier.yaml")
+    documents = emit_kubernetes(plan, PVC)
+    jobs = {job["metadata"]["annotations"]["pipecanvas.io/step-id"]: job for job in of_kind(documents, "Job")}
+    (deployment,) = of_kind(documents, "Deployment")
+    serve = plan.step("serve")
+
+    step_resources = container(jobs["serve"])["resources"]
+    assert step_resources["requests"]["cpu"] == "50m" and "cpu" not in step_resources.get("limits", {})
+    assert container(deployment)["resources"]["requests"]["cpu"] == serve.resources.cpu  # the server: the node's
+    train = container(jobs["train"])["resources"]
+    assert train["requests"]["cpu"] == train["limits"]["cpu"] == plan.step("train").resources.cpu
+
+
 def test_only_deploy_steps_have_a_model_server() -> None:
     plan = example_plan("iris-classifier.yaml")
     with pytest.raises(ManifestError, match="only a deploy.endpoint step"):
@@ -491,8 +505,9 @@ def test_rbac_is_namespaced_least_privilege_and_never_reads_secrets() -> None:
                for group in rule["apiGroups"] for resource in rule["resources"]}
     assert granted[("batch", "jobs")] == {"create", "get", "list", "watch", "delete"}
     assert granted[("", "pods")] == {"get", "list", "watch"} and granted[("", "pods/log")] == {"get"}
-    assert granted[("", "events")] == {"list", "watch"}
-    assert granted[("apps", "deployments")] == granted[("", "services")] == {"create", "get", "list", "watch", "patch", "delete"}
+    assert granted[("apps", "deployments")] == {"create", "get", "list", "patch", "delete"}
+    assert granted[("", "services")] == {"create", "list", "patch", "delete"}
+    assert granted[("", "serviceaccounts")] == granted[("", "persistentvolumeclaims")] == {"get"}
     assert not any(resource in ("secrets", "*") for _, resource in granted) and "*" not in set().union(*granted.values())
     (binding,) = of_kind(documents, "RoleBinding")
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "pipecanvas-runner", "namespace": "pipecanvas"}]
@@ -502,3 +517,12 @@ def test_the_runtime_image_runs_as_the_user_the_manifests_ask_for() -> None:
     dockerfile = (REPO / "deploy" / "Dockerfile").read_text()
     assert "USER 10001:10001" in dockerfile and "--uid 10001" in dockerfile
     assert "ARG BASE=python:3.11-slim" in dockerfile and "nvidia/cuda:" in dockerfile
+
+
+def test_jobs_for_servers_older_than_1_26_leave_out_the_pod_failure_policy_and_still_validate() -> None:
+    plan = example_plan("iris-classifier.yaml")
+    jobs = of_kind(emit_kubernetes(plan, with_(PVC, pod_failure_policy=False)), "Job")
+
+    assert jobs and not any("podFailurePolicy" in job["spec"] for job in jobs)
+    assert all("podFailurePolicy" in job["spec"] for job in of_kind(emit_kubernetes(plan, PVC), "Job"))
+    validate_all(jobs)

@@ -502,7 +502,7 @@ def test_kubernetes_is_offered_with_a_context_and_its_settings_reach_the_run(hom
 
 def test_a_failed_preflight_is_shown_on_the_nodes_it_concerns(home, kubeconfig, monkeypatch) -> None:
     from compiler import Diagnostic
-    from runtime.k8s_preflight import PreflightError
+    from runtime.kubernetes.preflight import PreflightError
 
     kubeconfig.write_text(KUBECONFIG)
 

@@ -26,6 +26,8 @@ import urllib3
 from kubernetes.client import CoreV1Api
 from kubernetes.client.exceptions import ApiException
 
+from .outage import RetryNotes
+
 __all__ = ["LogFollower", "split_timestamp"]
 
 _log = logging.getLogger(__name__)
@@ -61,6 +63,7 @@ class LogFollower:
         self.done = threading.Event()
         self._last: tuple[int, int] | None = None
         self._response: Any = None
+        self._notes = RetryNotes(_log, f"log stream of pod {pod}")
         self._thread = threading.Thread(target=self._run, name=f"pipecanvas-log-{pod}", daemon=True)
 
     def start(self) -> None:
@@ -93,6 +96,7 @@ class LogFollower:
             self._response = self._core.read_namespaced_pod_log(
                 self.pod, self._namespace, container=self._container, follow=True, timestamps=True,
                 since_seconds=self._since_seconds(), _preload_content=False)
+            self._notes.recovered()
             with open(self.log_path, "ab") as log:
                 for line in _lines(self._response):
                     self._write(log, line)
@@ -101,7 +105,7 @@ class LogFollower:
                 return False
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             if not self._stopped.is_set():
-                _log.info("log stream of pod %s dropped (%s); reconnecting", self.pod, exc)
+                self._notes.failed(f"{type(exc).__name__}: {exc}", logging.INFO)
         finally:
             response, self._response = self._response, None
             if response is not None:

@@ -3,7 +3,7 @@
 Like Airflow's ``kubernetes_executor_types``: the watcher threads, the log
 followers and the executor talk only through these, so each can be tested on
 its own. Objects from the API stay plain dicts (what the server sent, parsed
-JSON), read by ``k8s_status``; nothing here calls the API.
+JSON), read by ``status``; nothing here calls the API.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ class PodFailure:
 
 @dataclass(frozen=True)
 class PodView:
-    """What one pod says about its step's attempt (see ``k8s_status.pod_view``)."""
+    """What one pod says about its step's attempt (see ``status.pod_view``)."""
 
     name: str
     started: bool = False

@@ -1,7 +1,7 @@
 """Run each step attempt as a Kubernetes Job; watch the run's Jobs and Pods; keep their logs.
 
-The Airflow shape: ``submit`` creates a Job (``k8s_jobs.step_job``), two
-watcher threads (``k8s_watch``) list and watch the run's Jobs and Pods by
+The Airflow shape: ``submit`` creates a Job (``jobs.step_job``), two
+watcher threads (``watcher``) list and watch the run's Jobs and Pods by
 label, and ``poll`` — on the coordinator's thread, the only place this
 executor's state changes — turns what they saw into step events, each state
 of each attempt reported once however often the watchers see it (a re-list
@@ -14,7 +14,7 @@ after ``410 Gone`` shows everything again):
     Job deleted by someone else                    → FAILED
 
 A step's final event waits until its pods' logs are fully copied into its log
-file (``k8s_logs``), at most ``log_wait`` seconds, because the coordinator reads
+file (``logs``), at most ``log_wait`` seconds, because the coordinator reads
 the step's last ``error:`` line from that file as soon as it hears.
 
 The plan reaches the pods in a ConfigMap or as a file on the bucket, shipped
@@ -43,15 +43,16 @@ from compiler.emitters import KubernetesEmitOptions, run_selector
 from compiler.plan import ExecutionPlan, PlannedStep, dump_plan_yaml
 
 from ..home import step_log_path
-from ..k8s_config import api_client, api_message
-from ..k8s_jobs import plan_configmap, step_job
-from ..k8s_logs import LogFollower
-from ..k8s_status import job_verdict, pod_view, resource_version, step_key
-from ..k8s_types import STEP_CONTAINER, KubernetesSettings, ListSnapshot, PodFailure, WatchUpdate
-from ..k8s_watch import ResourceWatcher
+from .config import api_client, api_message
+from .jobs import plan_configmap, step_job
+from .logs import LogFollower
+from .status import job_verdict, pod_view, resource_version, step_key
+from .types import STEP_CONTAINER, KubernetesSettings, ListSnapshot, PodFailure, WatchUpdate
+from .version import fit_options, server_version
+from .watcher import ResourceWatcher
 from ..states import StepState
-from .base import EventBuffer, StepEvent, StepKey
-from .local import signal_name
+from ..executors.base import EventBuffer, StepEvent, StepKey
+from ..executors.local import signal_name
 
 __all__ = ["KubernetesExecutor"]
 
@@ -82,6 +83,7 @@ class _Attempt:
     ended_by_job: str | None = None
     ended_at: float = 0.0
     emitted: bool = False
+    job_over: bool = False  # the Job itself finished (or is gone): its controller makes no more pods
 
 
 class KubernetesExecutor:
@@ -107,6 +109,8 @@ class KubernetesExecutor:
         self.watchers: list[ResourceWatcher] = []
         self._plan_shipped = False
         self._configmap: str | None = None
+        self._server_known = False
+        self._api_client = api_client
 
     @classmethod
     def from_run(cls, run_id: str, plan: ExecutionPlan, settings: dict[str, Any]) -> "KubernetesExecutor":
@@ -118,10 +122,12 @@ class KubernetesExecutor:
 
     def submit(self, step: PlannedStep, key: StepKey, log_path: str) -> None:
         _write_line(log_path, f"--- attempt {key.attempt} of step '{key.step_id}' ---")
+        self._fit_server()
         job = step_job(step, self._plan, self._options, key.attempt)
         try:
             self._ship_plan()
             self._start_watching()
+            self._retire_earlier(key)
             created = self._create(job)
         except _SubmitError as exc:
             self._events.put(StepEvent(key, StepState.FAILED, detail=str(exc)))
@@ -157,6 +163,7 @@ class KubernetesExecutor:
         try:
             self._batch.delete_namespaced_job(attempt.job, self.namespace, propagation_policy="Background",
                                               _preload_content=False)
+            attempt.job_over = True
         except _CLIENT_ERRORS as exc:
             if not (isinstance(exc, ApiException) and exc.status == _NOT_FOUND):
                 detail = f"{reason} (its Job {attempt.job} could not be deleted: {api_message(exc)})"
@@ -224,6 +231,33 @@ class KubernetesExecutor:
         except _CLIENT_ERRORS as exc:
             raise _SubmitError(f"its Job {name} exists but cannot be read: {api_message(exc)}") from None
 
+    def _fit_server(self) -> None:
+        """Once: leave out what this API server does not know (podFailurePolicy before 1.26, see ``version``)."""
+        if not self._server_known:
+            self._server_known = True
+            self._options = fit_options(self._options, server_version(self._api_client))
+
+    def _retire_earlier(self, key: StepKey) -> None:
+        """Before a retry, delete the earlier attempts' Jobs that have not finished themselves.
+
+        An attempt ends when its pod fails; its Job may not have (a pod deleted by hand, or evicted, is
+        replaced by the Job's controller). Left alone, that replacement would run the step a second time
+        beside the retry. Background propagation: the Job goes at once, its pods after it.
+        """
+        for earlier in self._attempts.values():
+            if earlier.key.step_id != key.step_id or earlier.key.attempt >= key.attempt or earlier.job_over:
+                continue
+            try:
+                self._batch.delete_namespaced_job(earlier.job, self.namespace, propagation_policy="Background",
+                                                  _preload_content=False)
+            except _CLIENT_ERRORS as exc:
+                if not (isinstance(exc, ApiException) and exc.status == _NOT_FOUND):
+                    raise _SubmitError(f"its earlier attempt's Job {earlier.job} is still there and could not be "
+                                       f"deleted ({api_message(exc)}); it may still be running the step") from None
+            earlier.job_over = True
+            for follower in earlier.followers.values():
+                follower.stop()
+
     def _ship_plan(self) -> None:
         """Put the plan where the pods read it, once: a ConfigMap, or the plan file on the bucket."""
         if self._plan_shipped:
@@ -279,12 +313,14 @@ class KubernetesExecutor:
             self._apply_pod(attempt, update)
 
     def _apply_job(self, attempt: _Attempt, update: WatchUpdate) -> None:
+        verdict = job_verdict(update.obj) if update.type != "DELETED" else None
+        if update.type == "DELETED" or (verdict is not None and verdict[0] != StepState.QUEUED):
+            attempt.job_over = True
         if attempt.ended is not None:
             return
         if update.type == "DELETED":
             self._end(attempt, StepEvent(attempt.key, StepState.FAILED, detail="its Job was deleted before it finished"))
             return
-        verdict = job_verdict(update.obj)
         if verdict is None:
             return
         state, detail = verdict

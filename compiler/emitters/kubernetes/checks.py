@@ -13,8 +13,8 @@ import re
 
 from compiler.plan import ExecutionPlan, PlannedStep
 
-from .k8s_names import is_label_value
-from .k8s_options import KubernetesEmitOptions
+from .names import is_label_value
+from .options import KubernetesEmitOptions
 
 __all__ = ["check_plan", "is_label_key"]
 

@@ -1,12 +1,14 @@
 """Prepare a run for a cluster: its plan compiled for the cluster's storage, and the pre-flight verdict.
 
 ``runtime.runs.start_run`` calls this for ``backend="kubernetes"`` before it
-records anything: a run that cannot work is refused with every reason
+records anything. Local input files are copied to the cluster's storage first
+(``staging``), so the plan names copies the pods can read; a run that cannot work is refused with every reason
 (``PreflightError``, each finding on its node), not started to fail later.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,9 +20,10 @@ from compiler.plan import ExecutionPlan, compile_plan
 from compiler.spec import Pipeline
 from nodes.catalog import Catalog
 
-from .k8s_config import ClusterConfigError, api_client
-from .k8s_preflight import PreflightError, preflight
-from .k8s_types import KubernetesSettings
+from .config import ClusterConfigError, api_client
+from .preflight import PreflightError, preflight
+from .staging import stage_local_inputs
+from .types import KubernetesSettings
 
 __all__ = ["KubernetesRun", "prepare_kubernetes_run"]
 
@@ -49,6 +52,9 @@ def prepare_kubernetes_run(
     """The run's plan (artifacts under the claim or bucket) and pre-flight warnings; raises ``PreflightError``."""
     parsed = _settings(settings, run_id)
     options = parsed.emit_options(run_id)
+    staging: list[Diagnostic] = []
+    if check and (options.bucket or os.path.isdir(options.mount_path)):  # else pre-flight says the claim is not here
+        pipeline, staging = stage_local_inputs(pipeline, catalog, options.storage_root)
     plan = compile_plan(pipeline, catalog, options.artifact_root(run_id), fingerprint_sources=True)
     if not check:
         return KubernetesRun(plan, parsed)
@@ -56,7 +62,7 @@ def prepare_kubernetes_run(
         client = api or api_client(parsed.context)
     except ClusterConfigError as exc:
         raise PreflightError([Diagnostic("error", f"cluster: {exc}")]) from None
-    diagnostics = preflight(plan, options, client)
+    diagnostics = staging + preflight(plan, options, client)
     if errors_only(diagnostics):
         raise PreflightError(diagnostics)
     return KubernetesRun(plan, parsed, diagnostics)

@@ -14,9 +14,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .executors.base import StepKey
-from .k8s_types import ATTEMPT_LABEL, RUN_LABEL, STEP_ANNOTATION, STEP_CONTAINER, PodFailure, PodView
-from .states import StepState
+from ..executors.base import StepKey
+from .types import ATTEMPT_LABEL, RUN_LABEL, STEP_ANNOTATION, STEP_CONTAINER, PodFailure, PodView
+from ..states import StepState
 
 __all__ = ["step_key", "resource_version", "job_verdict", "pod_view", "parse_time"]
 

@@ -30,8 +30,9 @@ import urllib3
 from kubernetes.client.exceptions import ApiException
 from kubernetes.watch import Watch
 
-from .k8s_status import resource_version
-from .k8s_types import ListSnapshot, ObjectKind, WatchUpdate
+from .outage import RetryNotes
+from .status import resource_version
+from .types import ListSnapshot, ObjectKind, WatchUpdate
 
 __all__ = ["ResourceWatcher", "Sink"]
 
@@ -57,6 +58,7 @@ class ResourceWatcher:
         self._thread = threading.Thread(target=self._run, name=f"pipecanvas-watch-{kind}s", daemon=True)
         #: how often the watcher had to list (1 at start; one more per 410) — for tests and logs
         self.lists = 0
+        self._notes = RetryNotes(_log, f"watch of {kind}s")
 
     def start(self) -> None:
         self._thread.start()
@@ -93,17 +95,18 @@ class ResourceWatcher:
                     _log.info("watch of %ss: resourceVersion %s is gone (410); listing again", self.kind, version)
                     version = None
                     continue
-                _log.warning("watch of %ss failed: %s %s", self.kind, exc.status, exc.reason)
+                self._notes.failed(f"{exc.status} {exc.reason}")
                 self._stopped.wait(self._retry_delay)
             except _NETWORK_ERRORS as exc:
                 if not self._stopped.is_set():
-                    _log.info("watch of %ss dropped (%s); resuming from %s", self.kind, exc, version)
+                    self._notes.failed(f"{type(exc).__name__}: {exc}; resuming from {version}", logging.INFO)
                     self._stopped.wait(self._retry_delay)
 
     def _relist(self) -> str | None:
         """Every selected object as it is now; returns the version to watch from."""
         response = self._list(self.namespace, label_selector=self.selector, _preload_content=False)
         body = json.loads(response.data)
+        self._notes.recovered()
         self.lists += 1
         items = body.get("items") or []
         version = str((body.get("metadata") or {}).get("resourceVersion") or "") or None
@@ -124,6 +127,7 @@ class ResourceWatcher:
         if version is not None:
             arguments["resource_version"] = version
         for event in watch.stream(self._list, self.namespace, **arguments):
+            self._notes.recovered()
             kind, obj = event.get("type"), event.get("raw_object") or {}
             seen = resource_version(obj)
             if kind != "BOOKMARK" and isinstance(obj, dict):

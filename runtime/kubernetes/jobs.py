@@ -25,7 +25,7 @@ from compiler.emitters import KubernetesEmitOptions, dns_name, emit_job, emit_pl
 from compiler.emitters.kubernetes import ENDPOINT_TYPE
 from compiler.plan import ExecutionPlan, PlannedStep
 
-from .k8s_types import ATTEMPT_LABEL, OPTIONS_ENV
+from .types import ATTEMPT_LABEL, OPTIONS_ENV
 
 __all__ = ["attempt_job_name", "step_job", "plan_configmap", "ATTEMPT_ENV"]
 

@@ -64,6 +64,8 @@ class KubernetesEmitOptions(BaseModel):
     image_pull_secrets: tuple[str, ...] = ()
     image_registry: str | None = Field(None, description="Registry prefix for images named without one.")
     plan_configmap: bool = Field(False, description="Ship the plan in a ConfigMap instead of reading it from storage.")
+    pod_failure_policy: bool = Field(True, description="Give Jobs a podFailurePolicy (Kubernetes 1.26+; older "
+                                                       "servers drop it, and kubectl's validation refuses it).")
 
     @model_validator(mode="before")
     @classmethod

@@ -16,7 +16,7 @@ from typing import Any
 from compiler.spec import KubernetesOptions
 from nodes.base import Resources
 
-from .k8s_options import KubernetesEmitOptions
+from .options import KubernetesEmitOptions
 
 __all__ = [
     "RUNTIME_UID",

@@ -7,6 +7,8 @@ the rest, which would only repeat it):
   machine can read the artifacts the steps write (the coordinator records
   their metrics from there);
 - the namespace exists;
+- the server's version: what an older one lacks, in words (``version``), and the
+  Jobs dry-run as they will be created there;
 - RBAC lets us do what the run will do (SelfSubjectAccessReview per verb);
 - for each GPU step, some node offers that many ``nvidia.com/gpu``
   (allocatable, among the nodes its nodeSelector allows) — a warning, not an
@@ -25,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import astuple
 from typing import Any
 
 import fsspec
@@ -34,25 +37,20 @@ from kubernetes.client.exceptions import ApiException
 
 from compiler.diagnostics import Diagnostic, errors_only
 from compiler.emitters import KubernetesEmitOptions, check_plan
-from compiler.emitters.k8s_pods import GPU_RESOURCE
+from compiler.emitters.kubernetes import GPU_RESOURCE
 from compiler.plan import ExecutionPlan, PlannedStep
 from nodes.errors import PipecanvasError
 
-from .k8s_config import api_message
-from .k8s_jobs import plan_configmap, step_job
+from .config import api_message
+from .jobs import plan_configmap, step_job
+from .permissions import permissions_for
+from .version import fit_options, server_version, version_findings
 
-__all__ = ["PreflightError", "preflight", "REQUIRED_PERMISSIONS"]
+__all__ = ["PreflightError", "preflight"]
 
 _FORBIDDEN, _NOT_FOUND = 403, 404
 _NODE = re.compile(r"^node '((?:[^'\\]|\\.)*)'")
 
-#: (verbs, group, resource, what for): what the runner does in the namespace
-REQUIRED_PERMISSIONS: tuple[tuple[tuple[str, ...], str, str, str], ...] = (
-    (("create", "get", "list", "watch", "delete"), "batch", "jobs", "start, follow and cancel the steps' Jobs"),
-    (("get", "list", "watch"), "", "pods", "follow the steps' pods"),
-    (("get",), "", "pods/log", "keep the steps' logs"),
-)
-_CONFIGMAP_PERMISSION = (("create", "delete"), "", "configmaps", "ship the plan in a ConfigMap")
 
 
 class PreflightError(PipecanvasError):
@@ -79,6 +77,9 @@ def preflight(plan: ExecutionPlan, options: KubernetesEmitOptions, api: ApiClien
     stop = _namespace(core, options.namespace, api)
     if stop:
         return found + stop
+    version = server_version(api)
+    found += version_findings(version, options.namespace)
+    options = fit_options(options, version)
     try:
         permissions, denied = _permissions(AuthorizationV1Api(api), options)
         found += permissions
@@ -105,12 +106,34 @@ def _runner_storage(options: KubernetesEmitOptions) -> list[Diagnostic]:
         return [_error(
             f"cluster: the artifacts go to claim '{options.pvc}', mounted at {options.mount_path} in the pods, but "
             f"this machine has no {options.mount_path} to read the steps' results from: run pipecanvas in the "
-            f"cluster with the claim mounted there, or keep the artifacts in a bucket (--bucket)")]
-    protocol = str(options.bucket).split("://", 1)[0]
+            f"cluster with the claim mounted there (--mount-path), or keep the artifacts in a bucket (--bucket)")]
+    return _bucket_reachable(str(options.bucket))
+
+
+def _bucket_reachable(bucket: str) -> list[Diagnostic]:
+    """The bucket's filesystem is installed, and the bucket exists for the credentials this machine has.
+
+    Credentials come from this machine's environment (AWS_* variables, a profile, workload identity), never
+    from the run's settings; the pods get theirs from the bucket Secret.
+    """
+    protocol, _, rest = bucket.partition("://")
     try:
         fsspec.get_filesystem_class(protocol)
     except (ImportError, ValueError) as exc:
-        return [_error(f"cluster: this machine cannot read the bucket {options.bucket}: {exc}")]
+        hint = " (pip install 'pipecanvas[s3]')" if protocol in ("s3", "s3a") else ""
+        return [_error(f"cluster: this machine cannot read the bucket {bucket}: {exc}{hint}")]
+    if protocol == "memory":  # the tests' in-process store has no buckets to check
+        return []
+    name = rest.split("/", 1)[0]
+    try:
+        options = {"config_kwargs": {"connect_timeout": 5, "read_timeout": 10, "retries": {"max_attempts": 2}}} \
+            if protocol in ("s3", "s3a") else {}
+        exists = fsspec.filesystem(protocol, **options).exists(name)
+    except Exception as exc:  # noqa: BLE001  (each store has its own errors: no credentials, no network…)
+        return [_error(f"cluster: this machine cannot reach the bucket {bucket}: {type(exc).__name__}: {exc}")]
+    if not exists:
+        return [_error(f"cluster: the bucket '{name}' of {bucket} does not exist, or the credentials this machine "
+                       "has cannot see it")]
     return []
 
 
@@ -141,9 +164,8 @@ def _allowed(auth: AuthorizationV1Api, namespace: str, verb: str, group: str, re
 
 def _permissions(auth: AuthorizationV1Api, options: KubernetesEmitOptions) -> tuple[list[Diagnostic], set[tuple[str, str]]]:
     """Findings, and the (verb, resource) pairs denied."""
-    needed = list(REQUIRED_PERMISSIONS) + ([_CONFIGMAP_PERMISSION] if options.plan_configmap else [])
     found, all_denied = [], set()
-    for verbs, group, resource, why in needed:
+    for verbs, group, resource, _, why in (astuple(p) for p in permissions_for(options.plan_configmap)):
         try:
             denied = [verb for verb in verbs if not _allowed(auth, options.namespace, verb, group, resource)]
         except Exception as exc:  # noqa: BLE001  (an old or locked-down API server: say so, do not guess)

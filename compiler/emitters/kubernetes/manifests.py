@@ -32,10 +32,10 @@ from compiler.spec import Pipeline
 from compiler.yaml_io import SourceMap, dump_yaml
 from nodes.catalog import Catalog
 
-from .k8s_checks import check_plan
-from .k8s_names import dns_name, label_value
-from .k8s_options import KubernetesEmitOptions, ManifestError
-from .k8s_pods import (
+from .checks import check_plan
+from .names import dns_name, label_value
+from .options import KubernetesEmitOptions, ManifestError
+from .pods import (
     PLAN_MOUNT_PATH,
     base_env,
     container_security_context,
@@ -67,6 +67,8 @@ ENDPOINT_TYPE = "deploy.endpoint"
 #: runtime.entrypoint.EXIT_INPUT_ERROR (the compiler may not import the runtime; a test keeps them equal)
 INPUT_ERROR_EXIT_CODE = 3
 SERVER_PORT = 8080
+#: what a deploy step's own pod requests (no CPU limit): it calls the API and waits for its server
+DEPLOY_STEP_CPU = "50m"
 _STEP_CONTAINER = "step"
 _SERVER_CONTAINER = "server"
 _CONFIGMAP_LIMIT = 1_000_000  # the API server refuses ConfigMaps over 1 MiB, keys and metadata included
@@ -196,6 +198,23 @@ def _failure_policy() -> dict[str, Any]:
     }
 
 
+def _step_resources(step: PlannedStep) -> dict[str, Any]:
+    """The node's resources; a deploy step's pod only applies the server and waits, so it asks for little CPU.
+
+    Its server gets the node's CPU. Were the step's pod to hold the same, a full node could not place the
+    server while the step waits for it (the server stays Pending on "Insufficient cpu" until the step
+    gives up). Memory stays the node's: the step loads the model once to check it.
+    """
+    found = resource_requirements(step.resources)
+    if step.type != ENDPOINT_TYPE:
+        return found
+    found.setdefault("requests", {})["cpu"] = DEPLOY_STEP_CPU
+    found.get("limits", {}).pop("cpu", None)
+    if "limits" in found and not found["limits"]:
+        del found["limits"]
+    return found
+
+
 def emit_job(step: PlannedStep, plan: ExecutionPlan, options: KubernetesEmitOptions) -> dict[str, Any]:
     """The ``batch/v1`` Job that runs ``step`` once, retrying up to its ``retries``."""
     run_id = resolve_run_id(plan, options)
@@ -211,7 +230,7 @@ def emit_job(step: PlannedStep, plan: ExecutionPlan, options: KubernetesEmitOpti
         "args": _step_args(step, options),
         "env": [*base_env(options, run_id), {"name": "PIPECANVAS_ENDPOINTS", "value": "kubernetes"}],
         **({"envFrom": storage_env_from(options)} if options.bucket_secret else {}),
-        "resources": resource_requirements(step.resources),
+        "resources": _step_resources(step),
         "securityContext": container_security_context(),
         "volumeMounts": storage_mounts(options, plan_configmap=configmap is not None),
     }
@@ -226,7 +245,7 @@ def emit_job(step: PlannedStep, plan: ExecutionPlan, options: KubernetesEmitOpti
             "backoffLimit": step.retries,
             **_deadline(step),
             "ttlSecondsAfterFinished": options.ttl_seconds_after_finished,
-            "podFailurePolicy": _failure_policy(),
+            **({"podFailurePolicy": _failure_policy()} if options.pod_failure_policy else {}),
             "template": {"metadata": {"labels": labels, "annotations": _annotations(step)}, "spec": spec},
         },
     }
