@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from decimal import Decimal
 from typing import Any
 
 import networkx as nx
@@ -21,6 +22,7 @@ from .diagnostics import Diagnostic
 from .durations import parse_duration
 from .graph import build_graph, find_cycles, parse_port_ref
 from .pydantic_messages import describe_error, suggest
+from .quantities import QuantityError, parse_quantity
 from .spec import Pipeline
 from .yaml_io import SourceMap
 
@@ -29,7 +31,6 @@ __all__ = ["validate_pipeline", "NODE_ID_PATTERN", "PIPELINE_NAME_PATTERN", "MAX
 NODE_ID_PATTERN = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
 PIPELINE_NAME_PATTERN = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 MAX_RETRIES = 20
-_QUANTITY = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$", re.ASCII)
 
 
 class _Checker:
@@ -163,17 +164,12 @@ def _resource_problems(resources: Resources | None) -> list[tuple[str, str]]:
     return problems
 
 
-def _quantity(value: str) -> Any:
+def _quantity(value: str) -> Decimal | None:
     """The amount in a Kubernetes quantity string, or None when Kubernetes would refuse it."""
-    if not _QUANTITY.match(value):  # parse_quantity alone accepts "NaN", "Infinity", "1_000"
-        return None
-    from kubernetes.utils.quantity import parse_quantity  # imported late: it loads the kubernetes package
-
     try:
-        amount = parse_quantity(value)
-    except (ValueError, ArithmeticError):
+        return parse_quantity(value)
+    except QuantityError:
         return None
-    return amount if amount.is_finite() else None
 
 
 def _check_edges(check: _Checker) -> dict[tuple[str, str], list[str]]:
