@@ -12,7 +12,6 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-import networkx as nx
 from pydantic import ValidationError
 
 from nodes.base import NodeType, Resources
@@ -20,7 +19,7 @@ from nodes.catalog import Catalog
 
 from .diagnostics import Diagnostic
 from .durations import parse_duration
-from .graph import build_graph, find_cycles, parse_port_ref
+from .graph import PipelineGraph, build_graph, find_cycles, parse_port_ref
 from .pydantic_messages import describe_error, suggest
 from .quantities import QuantityError, parse_quantity
 from .spec import Pipeline
@@ -223,16 +222,16 @@ def _check_required_inputs(check: _Checker, fed: dict[tuple[str, str], list[str]
                 check.node_error(node_id, f"input '{port.name}' ({port.kind}) is not connected")
 
 
-def _check_cycles(check: _Checker, graph: nx.DiGraph) -> None:
+def _check_cycles(check: _Checker, graph: PipelineGraph) -> None:
     for cycle in find_cycles(graph):
         check.pipeline_error(f"cycle {' -> '.join(cycle)}; a pipeline must flow one way", path=("spec", "edges"))
 
 
-def _check_isolated(check: _Checker, graph: nx.DiGraph) -> None:
+def _check_isolated(check: _Checker, graph: PipelineGraph) -> None:
     """Warn of a node connected to nothing, unless an error already says what it is missing (an input)."""
-    if graph.number_of_nodes() < 2:
+    if len(graph) < 2:
         return
     explained = {d.node for d in check.found if d.severity == "error"}
-    for node_id in graph.nodes:
-        if graph.degree(node_id) == 0 and node_id not in explained:
+    for node_id in graph:
+        if graph.is_isolated(node_id) and node_id not in explained:
             check.node_error(node_id, "is not connected to anything", warning=True)
