@@ -14,7 +14,6 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-import networkx as nx
 from pydantic import BaseModel, ConfigDict, Field
 
 from nodes.artifacts import ArtifactKind
@@ -24,7 +23,7 @@ from nodes.catalog import Catalog
 from .diagnostics import errors_only
 from .durations import parse_duration
 from .errors import SpecError
-from .graph import build_graph, parse_port_ref
+from .graph import PipelineGraph, build_graph, parse_port_ref
 from .spec import KubernetesOptions, Pipeline
 from .validate import validate_pipeline
 from .plain_yaml import dump_plain_yaml
@@ -120,7 +119,7 @@ def compile_plan(
     root = (artifact_root or default_artifact_root(pipeline.metadata.name)).rstrip("/")
     plan_uri = f"{root}/{PLAN_FILE}"
     graph = build_graph(pipeline)
-    order = nx.lexicographical_topological_sort(graph, key=lambda n: graph.nodes[n]["index"])
+    order = graph.topological_order()
     steps: dict[str, PlannedStep] = {}
     for node_id in order:
         steps[node_id] = _plan_step(pipeline, catalog, graph, node_id, steps, root, plan_uri, fingerprint_sources)
@@ -137,14 +136,14 @@ def compile_plan(
 def _plan_step(
     pipeline: Pipeline,
     catalog: Catalog,
-    graph: nx.DiGraph,
+    graph: PipelineGraph,
     node_id: str,
     planned: dict[str, PlannedStep],
     root: str,
     plan_uri: str,
     fingerprint_sources: bool,
 ) -> PlannedStep:
-    node = graph.nodes[node_id]["spec"]
+    node = graph.spec(node_id)
     node_type = catalog[node.type]
     params = node_type.Params.model_validate(node.params).model_dump(mode="json")
     defaults = pipeline.spec.defaults
@@ -154,7 +153,7 @@ def _plan_step(
     image = _image(node_type.image, defaults.image if defaults else None)
     inputs: dict[str, ArtifactRef] = {}
     for upstream in graph.predecessors(node_id):
-        for out_port, in_port in graph.edges[upstream, node_id]["ports"]:
+        for out_port, in_port in graph.ports(upstream, node_id):
             inputs[in_port] = planned[upstream].outputs[out_port]
     inputs = {port.name: inputs[port.name] for port in node_type.inputs if port.name in inputs}
     outputs = {

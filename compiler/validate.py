@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from decimal import Decimal
 from typing import Any
 
-import networkx as nx
 from pydantic import ValidationError
 
 from nodes.base import NodeType, Resources
@@ -19,8 +19,9 @@ from nodes.catalog import Catalog
 
 from .diagnostics import Diagnostic
 from .durations import parse_duration
-from .graph import build_graph, find_cycles, parse_port_ref
+from .graph import PipelineGraph, build_graph, find_cycles, parse_port_ref
 from .pydantic_messages import describe_error, suggest
+from .quantities import QuantityError, parse_quantity
 from .spec import Pipeline
 from .yaml_io import SourceMap
 
@@ -29,7 +30,6 @@ __all__ = ["validate_pipeline", "NODE_ID_PATTERN", "PIPELINE_NAME_PATTERN", "MAX
 NODE_ID_PATTERN = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
 PIPELINE_NAME_PATTERN = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 MAX_RETRIES = 20
-_QUANTITY = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$", re.ASCII)
 
 
 class _Checker:
@@ -163,17 +163,12 @@ def _resource_problems(resources: Resources | None) -> list[tuple[str, str]]:
     return problems
 
 
-def _quantity(value: str) -> Any:
+def _quantity(value: str) -> Decimal | None:
     """The amount in a Kubernetes quantity string, or None when Kubernetes would refuse it."""
-    if not _QUANTITY.match(value):  # parse_quantity alone accepts "NaN", "Infinity", "1_000"
-        return None
-    from kubernetes.utils.quantity import parse_quantity  # imported late: it loads the kubernetes package
-
     try:
-        amount = parse_quantity(value)
-    except (ValueError, ArithmeticError):
+        return parse_quantity(value)
+    except QuantityError:
         return None
-    return amount if amount.is_finite() else None
 
 
 def _check_edges(check: _Checker) -> dict[tuple[str, str], list[str]]:
@@ -227,16 +222,16 @@ def _check_required_inputs(check: _Checker, fed: dict[tuple[str, str], list[str]
                 check.node_error(node_id, f"input '{port.name}' ({port.kind}) is not connected")
 
 
-def _check_cycles(check: _Checker, graph: nx.DiGraph) -> None:
+def _check_cycles(check: _Checker, graph: PipelineGraph) -> None:
     for cycle in find_cycles(graph):
         check.pipeline_error(f"cycle {' -> '.join(cycle)}; a pipeline must flow one way", path=("spec", "edges"))
 
 
-def _check_isolated(check: _Checker, graph: nx.DiGraph) -> None:
+def _check_isolated(check: _Checker, graph: PipelineGraph) -> None:
     """Warn of a node connected to nothing, unless an error already says what it is missing (an input)."""
-    if graph.number_of_nodes() < 2:
+    if len(graph) < 2:
         return
     explained = {d.node for d in check.found if d.severity == "error"}
-    for node_id in graph.nodes:
-        if graph.degree(node_id) == 0 and node_id not in explained:
+    for node_id in graph:
+        if graph.is_isolated(node_id) and node_id not in explained:
             check.node_error(node_id, "is not connected to anything", warning=True)

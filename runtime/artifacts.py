@@ -13,8 +13,6 @@ import os
 import time
 from pathlib import Path
 
-import fsspec
-
 from compiler.plan import PlannedStep
 from nodes.artifacts import ArtifactKind
 
@@ -51,6 +49,8 @@ def _copy_companions(kind: ArtifactKind, source: str, target: str) -> None:
 
 
 def _copy(source: str, target: str) -> None:
+    import fsspec  # only a cache hit copies files; the run process starts without it
+
     fs_source, path_source = fsspec.core.url_to_fs(source)
     fs_target, path_target = fsspec.core.url_to_fs(target)
     if not fs_source.exists(path_source):

@@ -15,8 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-import fsspec
-
 from compiler.plan import ExecutionPlan, compile_plan, dump_plan_yaml
 from compiler.spec import Pipeline
 from compiler.yaml_io import dump_pipeline
@@ -72,6 +70,8 @@ def start_run(
         plan = compile_plan(pipeline, catalog or default_catalog(), artifact_root, fingerprint_sources=True)
     plan_yaml = dump_plan_yaml(plan)
     if backend == "local":
+        import fsspec  # here, not at the top: the commands that only read runs never need it
+
         with fsspec.open(plan.plan_uri, "w", encoding="utf-8", auto_mkdir=True) as handle:
             handle.write(plan_yaml)
     parallel = max_parallel or (len(plan.steps) if backend == "kubernetes" else os.cpu_count()) or 1

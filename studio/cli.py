@@ -4,6 +4,18 @@ Exit codes: 0 success, 2 the pipeline (or another input) is invalid, 1 an
 unexpected failure. A user never sees a traceback: expected errors print as
 located one-liners, unexpected ones print a short message and the log file that
 holds the traceback.
+
+What is imported when (``pipecanvas --help`` should cost little more than the
+interpreter): this module and ``studio.cli_runs`` import only typer and the
+standard library at the top. Each command imports what it uses in its body:
+``compiler`` and ``nodes`` (pydantic models, ~0.1 s) for validate, compile and
+nodes; ``runtime`` (the run store, fsspec) for run and the commands that read
+runs; rich (through ``cli_output.Output.print``) only for tables and live views.
+Below them, ``compiler`` imports neither networkx nor the Kubernetes client
+(``compiler.graph``, ``compiler.quantities``), and node modules import pandas,
+scikit-learn and torch inside ``run()`` only (``nodes/__init__.py``). The
+``Kubernetes`` target and backend import the Kubernetes client when chosen.
+A test (``tests/unit/test_import_cost.py``) holds these lines.
 """
 
 from __future__ import annotations
@@ -15,16 +27,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table as RichTable
 
-from compiler import SpecError, compile_plan, dump_plan_yaml, read_pipeline_file, validate_pipeline
-from compiler.diagnostics import Diagnostic, errors_only
-from nodes import default_catalog
-from nodes.errors import PipecanvasError
+from .cli_output import Output
+
+if TYPE_CHECKING:
+    from compiler.diagnostics import Diagnostic
 
 __all__ = ["app", "main"]
 
@@ -34,16 +44,18 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # click's plain help and usage errors: typer's rich ones import rich and markdown-it (~0.1 s) for every --help
+    rich_markup_mode=None,
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Output()
+err = Output(stderr=True)
 
 EXIT_INVALID = 2
 
 
-def _say(console: Console, text: str, style: str | None = None) -> None:
+def _say(console: Output, text: str, style: str | None = None) -> None:
     """Print user-supplied text as is: no markup or emoji codes, one line per message however long."""
-    console.print(text, style=style, markup=False, emoji=False, soft_wrap=True)
+    console.say(text, style)
 
 
 def _print_diagnostics(diagnostics: list[Diagnostic], source: str) -> None:
@@ -54,6 +66,8 @@ def _print_diagnostics(diagnostics: list[Diagnostic], source: str) -> None:
 @contextmanager
 def _about(file: Path) -> Iterator[None]:
     """A SpecError raised inside remembers which file it is about, so main() prints ``FILE:LINE:``."""
+    from compiler import SpecError
+
     try:
         yield
     except SpecError as exc:
@@ -64,6 +78,10 @@ def _about(file: Path) -> Iterator[None]:
 @app.command("nodes")
 def nodes_command(as_json: bool = typer.Option(False, "--json", help="Print the whole catalog as JSON.")) -> None:
     """List the node types you can use, by category."""
+    from rich.table import Table as RichTable
+
+    from nodes import default_catalog
+
     catalog = default_catalog()
     if as_json:
         sys.stdout.write(json.dumps(catalog.describe(), indent=2) + "\n")
@@ -82,6 +100,9 @@ def nodes_command(as_json: bool = typer.Option(False, "--json", help="Print the 
 @app.command("validate")
 def validate_command(file: Path = typer.Argument(..., help="Pipeline YAML file.")) -> None:
     """Check a pipeline file. Exit 0 when valid (warnings printed), 2 when not."""
+    from compiler import errors_only, read_pipeline_file, validate_pipeline
+    from nodes import default_catalog
+
     with _about(file):
         loaded = read_pipeline_file(file)
     diagnostics = validate_pipeline(loaded.pipeline, default_catalog(), loaded.source_map)
@@ -123,6 +144,9 @@ def compile_command(
     if target != "plan":
         _say(err, f"error: unknown target '{target}'; available: plan, kubernetes")
         raise typer.Exit(EXIT_INVALID)
+    from compiler import compile_plan, dump_plan_yaml, read_pipeline_file
+    from nodes import default_catalog
+
     with _about(file):
         loaded = read_pipeline_file(file)
         plan = compile_plan(loaded.pipeline, default_catalog(), artifact_root, loaded.source_map)
@@ -141,8 +165,10 @@ def _compile_kubernetes(file: Path, output: Optional[Path], artifact_root: Optio
     """``compile --target kubernetes``: the plan for the cluster's storage, then its manifests."""
     from pydantic import ValidationError
 
+    from compiler import compile_plan, read_pipeline_file
     from compiler.emitters import KubernetesEmitOptions, compile_for_kubernetes, dump_manifests, emit_kubernetes
     from compiler.yaml_io import dump_yaml
+    from nodes import default_catalog
 
     try:
         options = KubernetesEmitOptions(**{key: value for key, value in settings.items() if value is not None})
@@ -191,15 +217,28 @@ def _usage_errors() -> tuple[type[Exception], ...]:
     return tuple(found)
 
 
+def _spec_error() -> type[Exception]:
+    """compiler's SpecError, imported only when an error is being handled (see the module docstring)."""
+    from compiler.errors import SpecError
+
+    return SpecError
+
+
+def _pipecanvas_error() -> type[Exception]:
+    from nodes.errors import PipecanvasError
+
+    return PipecanvasError
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI, turning every error into a message and an exit code."""
     try:
         # without standalone mode click hands back typer.Exit's code instead of raising it
         code = app(args=argv, prog_name="pipecanvas", standalone_mode=False)
-    except SpecError as exc:
+    except _spec_error() as exc:
         _print_diagnostics(exc.diagnostics, getattr(exc, "source", None) or "")
         return EXIT_INVALID
-    except PipecanvasError as exc:
+    except _pipecanvas_error() as exc:
         _say(err, f"error: {exc}")
         return EXIT_INVALID
     except typer.Exit as exc:

@@ -1,5 +1,8 @@
 """``pipecanvas run`` and the commands that watch and steer runs: runs, show, logs, cancel, resume,
 endpoints, undeploy. They call ``runtime`` and read the run store; they never run a step themselves.
+
+Each command imports ``runtime`` and rich in its body, so that ``pipecanvas --help``
+and the commands of ``studio.cli`` do not load them (see ``studio.cli``'s docstring).
 """
 
 from __future__ import annotations
@@ -8,20 +11,14 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
-from rich.console import Group
-from rich.live import Live
-from rich.table import Table as RichTable
-
-from compiler import read_pipeline_file
-from runtime.run_store import RunStore, open_store
-from runtime.run_summary import run_summary
-from runtime.runs import cancel_run, find_run, reap_lost, resume_run, start_run
 
 from .cli import app, err, out
-from .run_view import endpoints_table, metrics_table, runs_table, steps_table
+
+if TYPE_CHECKING:
+    from runtime.run_store import RunStore
 
 __all__: list[str] = []
 
@@ -30,11 +27,18 @@ _REFRESH = 0.25
 
 def _watch(store: RunStore, run_id: str, as_json: bool) -> int:
     """Follow a run until it ends; Ctrl-C cancels it. Exit 0 only when it succeeded."""
+    from rich.live import Live
+
+    from runtime.run_summary import run_summary
+    from runtime.runs import cancel_run
+
+    from .run_view import metrics_table, steps_table
+
     try:
         if as_json:
             _wait(store, run_id)
         else:
-            with Live(console=out, refresh_per_second=8, transient=False) as live:
+            with Live(console=out.rich, refresh_per_second=8, transient=False) as live:
                 while not _finished(store, run_id):
                     live.update(steps_table(store, run_id))
                     time.sleep(_REFRESH)
@@ -58,6 +62,8 @@ def _watch(store: RunStore, run_id: str, as_json: bool) -> int:
 
 
 def _finished(store: RunStore, run_id: str) -> bool:
+    from runtime.runs import reap_lost
+
     reap_lost(store)
     return store.get_run(run_id).finished
 
@@ -74,6 +80,7 @@ def _cluster_settings(**given: Optional[str]) -> dict[str, str]:
 def _start(file: Path, loaded, backend: str, cluster: dict[str, str], **options) -> str:
     """start_run, with a Kubernetes run's pre-flight findings printed (exit 2 when any is an error)."""
     from runtime.kubernetes.preflight import PreflightError
+    from runtime.runs import start_run
 
     try:
         run_id = start_run(loaded.pipeline, backend=backend, kubernetes=cluster or None, **options)
@@ -105,6 +112,9 @@ def run_command(
     image_registry: Optional[str] = typer.Option(None, "--image-registry", help="kubernetes: registry for bare images."),
 ) -> None:
     """Run a pipeline and show its progress live."""
+    from compiler import read_pipeline_file
+    from runtime.run_store import open_store
+
     loaded = read_pipeline_file(file)
     store = open_store()
     cluster = _cluster_settings(context=context, namespace=namespace, pvc=pvc, mount_path=mount_path, bucket=bucket,
@@ -125,6 +135,9 @@ def resume_command(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Re-run a run's failed, skipped and cancelled steps, reusing the ones that succeeded."""
+    from runtime.run_store import open_store
+    from runtime.runs import resume_run
+
     store = open_store()
     run_id = resume_run(run, store=store)
     if detach:
@@ -136,6 +149,12 @@ def resume_command(
 @app.command("runs")
 def runs_command(limit: int = typer.Option(20, "--limit", "-n"), as_json: bool = typer.Option(False, "--json")) -> None:
     """List recent runs."""
+    from runtime.run_store import open_store
+    from runtime.run_summary import run_summary
+    from runtime.runs import reap_lost
+
+    from .run_view import runs_table
+
     store = open_store()
     reap_lost(store)
     runs = store.list_runs(limit=limit)
@@ -148,6 +167,14 @@ def runs_command(limit: int = typer.Option(20, "--limit", "-n"), as_json: bool =
 @app.command("show")
 def show_command(run: str = typer.Argument(...), as_json: bool = typer.Option(False, "--json")) -> None:
     """Show one run: its steps, why each ran, and its metrics."""
+    from rich.console import Group
+
+    from runtime.run_store import open_store
+    from runtime.run_summary import run_summary
+    from runtime.runs import find_run, reap_lost
+
+    from .run_view import metrics_table, steps_table
+
     store = open_store()
     reap_lost(store)
     record = find_run(store, run)
@@ -169,6 +196,9 @@ def logs_command(
     follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing while the step runs."),
 ) -> None:
     """Print a step's log (every attempt)."""
+    from runtime.run_store import open_store
+    from runtime.runs import find_run
+
     store = open_store()
     record = find_run(store, run)
     step_record = store.step(record.id, step)
@@ -196,6 +226,8 @@ def logs_command(
 
 
 def _step_done(store: RunStore, run_id: str, step_id: str) -> bool:
+    from runtime.runs import reap_lost
+
     reap_lost(store)
     return store.get_run(run_id).finished or store.step(run_id, step_id).state.value in (
         "succeeded", "cached", "failed", "skipped", "cancelled")
@@ -204,6 +236,9 @@ def _step_done(store: RunStore, run_id: str, step_id: str) -> bool:
 @app.command("cancel")
 def cancel_command(run: str = typer.Argument(...)) -> None:
     """Stop a run: its running steps are terminated and it is marked cancelled."""
+    from runtime.run_store import open_store
+    from runtime.runs import cancel_run
+
     store = open_store()
     record = cancel_run(run, store=store)
     deadline = time.monotonic() + 30
@@ -221,6 +256,9 @@ def endpoints_command(
     """List deployed model endpoints (starting, running, crashed; --all adds stopped and failed ones;
     with --context/--namespace, also those found on the cluster by label)."""
     from runtime.endpoint_registry import refresh_endpoints
+    from runtime.run_store import open_store
+
+    from .run_view import endpoints_table
 
     store = open_store()
     endpoints = refresh_endpoints(store, include_stopped=all_)
@@ -257,6 +295,7 @@ def undeploy_command(
     """Stop a deployed endpoint or clear a crashed one (with --context/--namespace, also one the run store
     does not know)."""
     from runtime.endpoint_registry import undeploy
+    from runtime.run_store import open_store
 
     cluster = _cluster_settings(context=context, namespace=namespace) if context or namespace else None
     undeploy(open_store(), name, kubernetes=cluster)

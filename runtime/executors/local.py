@@ -3,8 +3,14 @@
 Each process gets its own session (process group), so cancelling a step
 terminates everything it started, and killing the run process leaves the step
 processes to finish or be found by ``resume``. Steps that run the standard
-entrypoint are forked from this warm process (see ``warm_fork``); anything
-else, or ``PIPECANVAS_LOCAL_LAUNCH=spawn``, starts a fresh interpreter.
+entrypoint are forked from this process (see ``warm_fork``); anything else, or
+``PIPECANVAS_LOCAL_LAUNCH=spawn``, starts a fresh interpreter.
+
+The first steps are forked at once, before this process has imported pandas,
+pyarrow and the node types' libraries: each of them imports what it needs
+itself, while this process warms up (``preload``) in its first wait, so a run's
+first step starts without waiting half a second for imports it may run
+alongside, and every later step is forked warm.
 """
 
 from __future__ import annotations
@@ -63,8 +69,8 @@ class LocalExecutor:
         if fork is None:
             fork = os.environ.get("PIPECANVAS_LOCAL_LAUNCH", "fork") != "spawn"
         self._fork = fork and fork_available()
-        if self._fork:
-            preload(warm_imports)
+        self._warm_imports = warm_imports
+        self._warm = False  # preloaded yet (see the module docstring)
 
     def submit(self, step: PlannedStep, key: StepKey, log_path: str) -> None:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
@@ -73,7 +79,8 @@ class LocalExecutor:
         env = {**self._env, "PIPECANVAS_RUN_ID": key.run_id, "PIPECANVAS_STEP_ATTEMPT": str(key.attempt)}
         try:
             if self._fork and step.argv[:3] == _ENTRYPOINT_PREFIX:
-                warm_plan(step.argv[3:])
+                if self._warm:
+                    warm_plan(step.argv[3:])
                 process, log = fork_entrypoint(step.argv[3:], env, log_path), None
             else:
                 process, log = self._spawn(step.argv, env, log_path)
@@ -109,7 +116,14 @@ class LocalExecutor:
         return self._events.drain()
 
     def wait(self, timeout: float) -> None:
-        """Sleep up to ``timeout`` seconds, waking as soon as a running step exits."""
+        """Sleep up to ``timeout`` seconds, waking as soon as a running step exits.
+
+        The first wait while steps run warms this process up instead (longer than ``timeout``:
+        those steps are importing the same modules meanwhile)."""
+        if self._fork and not self._warm and self._running:
+            preload(self._warm_imports)
+            self._warm = True
+            return
         wait_for_exit([r.process.pid for r in self._running.values()], timeout)
 
     def cancel(self, key: StepKey, reason: str = "cancelled") -> None:

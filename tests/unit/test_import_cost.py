@@ -1,0 +1,76 @@
+"""Checking and compiling a pipeline, and the CLI's help, load none of the heavy libraries.
+
+Each case runs in a fresh interpreter and looks at ``sys.modules`` afterwards:
+behaviour, not timing (the figures are in ``benchmarks/startup.py``). What is
+imported lazily and why is written once, in ``studio/cli.py``'s docstring.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("pandas", "numpy", "sklearn", "pyarrow", "kubernetes", "networkx", "fsspec", "torch", "skops")
+EXAMPLES = sorted((REPO_ROOT / "examples").glob("*.yaml"))
+
+_REPORT = "import json, sys; print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})), file=sys.__stderr__)"
+
+
+def _loaded_after(code: str, tmp_path: Path) -> set[str]:
+    """Top-level packages in sys.modules after ``code`` ran in a fresh interpreter."""
+    done = subprocess.run([sys.executable, "-c", f"{code}\n{_REPORT}"], capture_output=True, text=True, cwd=REPO_ROOT,
+                          env={"PATH": "/usr/bin:/bin", "PIPECANVAS_HOME": str(tmp_path)}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stderr.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_validating_and_compiling_an_example_imports_no_heavy_library(example: Path, tmp_path: Path) -> None:
+    code = f"""
+from compiler import compile_plan, dump_plan_yaml, read_pipeline_file, validate_pipeline
+from nodes import default_catalog
+loaded = read_pipeline_file({str(example)!r})
+catalog = default_catalog()
+assert validate_pipeline(loaded.pipeline, catalog, loaded.source_map) is not None
+dump_plan_yaml(compile_plan(loaded.pipeline, catalog, {str(tmp_path / 'artifacts')!r}, loaded.source_map))
+"""
+    assert _loaded_after(code, tmp_path) & set(HEAVY) == set()
+
+
+def test_a_resource_quantity_is_checked_without_the_kubernetes_client(tmp_path: Path) -> None:
+    code = """
+from compiler import parse_pipeline, validate_pipeline
+from nodes import default_catalog
+doc = '''apiVersion: pipecanvas/v1
+kind: Pipeline
+metadata: {name: q}
+spec:
+  nodes:
+    - {id: load, type: data.sample, params: {dataset: iris}, resources: {cpu: NaN, memory: 4Gi}}
+'''
+messages = [d.message for d in validate_pipeline(parse_pipeline(doc).pipeline, default_catalog())]
+assert any("'NaN' is not a Kubernetes quantity" in m for m in messages), messages
+"""
+    assert "kubernetes" not in _loaded_after(code, tmp_path)
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["nodes"], ["validate", str(REPO_ROOT / "examples" / "iris-classifier.yaml")]],
+                         ids=["help", "nodes", "validate"])
+def test_the_cli_commands_a_user_types_most_import_no_heavy_library(argv: list[str], tmp_path: Path) -> None:
+    code = f"""
+import sys
+from studio.cli import main
+code = main({argv!r})
+assert code == 0, code
+"""
+    loaded = _loaded_after(code, tmp_path)
+    assert loaded & set(HEAVY) == set()
+    if argv == ["--help"]:
+        assert {"pydantic", "compiler", "nodes", "runtime", "rich"} & loaded == set()
+    if argv[0] == "validate":
+        assert {"rich", "runtime"} & loaded == set()
