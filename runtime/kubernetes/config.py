@@ -11,7 +11,7 @@ from kubernetes.client.exceptions import ApiException
 
 from nodes.errors import PipecanvasError
 
-__all__ = ["ClusterConfigError", "api_client", "api_message", "kubeconfig_contexts"]
+__all__ = ["ClusterConfigError", "api_client", "api_message", "in_cluster", "kubeconfig_contexts"]
 
 
 class ClusterConfigError(PipecanvasError):
@@ -43,10 +43,14 @@ def kubeconfig_contexts() -> list[str]:
     return [context["name"] for context in contexts or []]
 
 
+def in_cluster() -> bool:
+    """Running in a pod with no kubeconfig: the cluster is reached with the pod's service account."""
+    return bool(os.environ.get("KUBERNETES_SERVICE_HOST")) and not _kubeconfig_path().exists()
+
+
 def api_client(context: str | None = None) -> client.ApiClient:
     """A client for kubeconfig context ``context`` (None: the current one, or in-cluster config inside a pod)."""
-    in_pod = bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
-    if context is None and in_pod and not _kubeconfig_path().exists():
+    if context is None and in_cluster():
         configuration = client.Configuration()
         config.load_incluster_config(client_configuration=configuration)
         return client.ApiClient(configuration)

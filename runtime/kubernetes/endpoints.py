@@ -233,8 +233,14 @@ def endpoint_selector(name: str | None = None) -> str:
 
 def cluster_endpoints(namespace: str, api: ApiClient) -> list[dict[str, Any]]:
     """The model servers in ``namespace``, found by label (whatever the run store knows): name, url, ready."""
-    body = _call("list", "deployments", AppsV1Api(api).list_namespaced_deployment, namespace,
-                 label_selector=endpoint_selector())
+    try:
+        body = _call("list", "deployments", AppsV1Api(api).list_namespaced_deployment, namespace,
+                     label_selector=endpoint_selector())
+    except _Refused as exc:
+        raise EndpointStartError(f"cannot list the endpoints of namespace '{namespace}': {exc}") from None
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise EndpointStartError(f"cannot reach the cluster to list the endpoints of namespace '{namespace}': "
+                                 f"{exc}") from None
     found = []
     for deployment in body.get("items") or []:
         labels = (deployment.get("metadata") or {}).get("labels") or {}
@@ -268,4 +274,6 @@ def delete_endpoint(name: str, namespace: str, api: ApiClient) -> list[str]:
                 deleted.append(f"{kind} {target}")
         except _Refused as exc:
             raise EndpointStartError(f"endpoint '{name}': {exc}") from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise EndpointStartError(f"endpoint '{name}': lost the connection to the cluster: {exc}") from None
     return deleted

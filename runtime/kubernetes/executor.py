@@ -18,7 +18,10 @@ file (``logs``), at most ``log_wait`` seconds, because the coordinator reads
 the step's last ``error:`` line from that file as soon as it hears.
 
 The plan reaches the pods in a ConfigMap or as a file on the bucket, shipped
-before the first Job. ``cancel`` deletes the attempt's Job with background
+before the first Job. The server's version is read once: before 1.26 the Jobs
+are made without ``podFailurePolicy`` (``version``). A retry first deletes the
+earlier attempt's Job if it has not finished itself (a pod deleted by hand is
+replaced by its Job's controller; left alone, the step would run twice). ``cancel`` deletes the attempt's Job with background
 propagation (its pods go too) and reports the attempt failed at once.
 ``adopt`` finds a restarted run's Jobs by label and watches them instead of
 submitting them again.

@@ -14,7 +14,8 @@ restarted mid-run, knows which attempt an object belongs to) and in
 Job): the cluster stops a step that overruns even when no runner is watching.
 Pod disruptions (eviction, preemption) still do not count as the attempt
 failing: the emitter's ``podFailurePolicy`` ignores them and the Job makes a
-new pod within the same attempt.
+new pod within the same attempt (servers from 1.26; on older ones a disruption
+fails the attempt, see ``version``).
 """
 
 from __future__ import annotations

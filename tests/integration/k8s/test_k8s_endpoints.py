@@ -221,3 +221,24 @@ def test_undeploy_finds_a_server_the_run_store_does_not_know_by_label(cluster, s
     assert not _exists(cluster, "Deployment") and not _exists(cluster, "Service")
     with pytest.raises(RunError, match="no endpoint 'iris' in namespace 'ml'"):
         undeploy(store, "iris", kubernetes={"namespace": "ml"})
+
+
+def test_the_cli_lists_and_undeploys_a_server_found_on_the_cluster(cluster, serve, cli, cli_env, tmp_path):
+    from test_k8s_preflight import _kubeconfig
+
+    _, step, _ = serve
+    thread = _becomes_ready(cluster)
+    _launcher(cluster, serve).launch("iris", step.inputs["model"].uri, None, 0)  # its deploy step's run is not here
+    thread.join(5)
+    cli_env["KUBECONFIG"] = str(_kubeconfig(tmp_path, cluster.url))
+
+    listed = cli("endpoints", "--json", "--context", "fake", "--namespace", "ml")
+    removed = cli("undeploy", "iris", "--context", "fake", "--namespace", "ml")
+    again = cli("undeploy", "iris", "--context", "fake", "--namespace", "ml")
+
+    assert listed.returncode == 0, listed.stderr
+    assert [(e["name"], e["url"], e["state"]) for e in json.loads(listed.stdout)] == [
+        ("iris", "http://iris.ml.svc.cluster.local", "running")]
+    assert removed.returncode == 0, removed.stderr
+    assert not _exists(cluster, "Deployment") and not _exists(cluster, "Service")
+    assert again.returncode != 0 and "no endpoint 'iris' in namespace 'ml'" in again.stderr

@@ -39,8 +39,13 @@ def _cluster_arguments() -> list[str]:
 def test_the_iris_pipeline_runs_on_the_cluster(cli, cli_env, repo_root):
     cli_env["KUBECONFIG"] = KUBECONFIG
 
-    result = cli("run", repo_root / "examples" / "iris-classifier.yaml", "--backend", "kubernetes", "--json",
-                 *_cluster_arguments(), timeout=1800)
+    try:
+        result = cli("run", repo_root / "examples" / "iris-classifier.yaml", "--backend", "kubernetes", "--json",
+                     *_cluster_arguments(), timeout=1800)
+    finally:  # the example deploys endpoint 'iris': leave nothing behind, whatever happened
+        place = [a for pair in zip(_cluster_arguments()[::2], _cluster_arguments()[1::2])
+                 if pair[0] in ("--context", "--namespace") for a in pair]
+        cli("undeploy", "iris", *(place or ["--namespace", "pipecanvas"]), timeout=120)
 
     assert result.returncode == 0, f"{result.stderr}\n{result.stdout}"
     summary = json.loads(result.stdout)

@@ -106,7 +106,7 @@ def test_strict_validation_catches_a_misspelt_field() -> None:
         kubernetes_validate.validate(job, "1.32", strict=True)
 
 
-@pytest.mark.parametrize("name", ["namespace.yaml", "rbac.yaml", "pvc.yaml"])
+@pytest.mark.parametrize("name", ["namespace.yaml", "rbac.yaml", "pvc.yaml", "studio.yaml"])
 def test_the_deploy_folder_manifests_are_valid(name: str) -> None:
     documents = list(yaml.safe_load_all((REPO / "deploy" / name).read_text()))
     assert documents
