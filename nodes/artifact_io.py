@@ -129,8 +129,21 @@ def _read_table(file: IO[bytes], uri: str) -> Table:
 def _write_model(model: Model, file: IO[bytes]) -> None:
     import skops.io
 
-    meta = {name: getattr(model, name) for name in _MODEL_META_FIELDS}
+    meta = {name: _plain(getattr(model, name)) for name in _MODEL_META_FIELDS}
     file.write(skops.io.dumps({"estimator": model.estimator, "meta": meta}))
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with numpy scalars (``classes_`` holds ``numpy.str_``) as the Python values they stand for,
+    so the metadata holds only types every model file may contain."""
+    if isinstance(value, dict):
+        return {_plain(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    item = getattr(value, "item", None)  # numpy scalars and 0-d arrays
+    if callable(item) and type(value).__module__ == "numpy":
+        return item()
+    return value
 
 
 def _read_model(file: IO[bytes], uri: str) -> Model:

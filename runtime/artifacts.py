@@ -40,6 +40,8 @@ def copy_outputs(store: RunStore, source: StepRecord, step: PlannedStep) -> bool
 
 def _copy_companions(kind: ArtifactKind, source: str, target: str) -> None:
     """The files written beside an artifact (a model's details); one an older run lacks is skipped."""
+    import fsspec
+
     from nodes.artifact_io import companion_uris
 
     for companion, copy in zip(companion_uris(kind, source), companion_uris(kind, target)):

@@ -228,3 +228,18 @@ def _rename_type(data: bytes, old_class: str, module: str, name: str) -> bytes:
             content = json.dumps(schema).encode() if entry == "schema.json" else source.read(entry)
             target.writestr(entry, content)
     return out.getvalue()
+
+
+def test_a_model_whose_classes_are_numpy_values_loads_back(tmp_path: Path):
+    """``list(forest.classes_)`` holds ``numpy.str_``: the file must still hold only types a model may contain."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    iris = datasets.load_iris(as_frame=True)
+    forest = RandomForestClassifier(n_estimators=3, random_state=0).fit(iris.data, iris.target_names[iris.target])
+    model = Model(forest, "classification", list(iris.data.columns), "species", classes=list(forest.classes_),
+                  input_schema={column: "number" for column in iris.data.columns})
+    uri = str(tmp_path / "iris.skops")
+    write_artifact(ArtifactKind.MODEL, model, uri)
+    loaded = read_artifact(ArtifactKind.MODEL, uri)
+    assert loaded.classes == ["setosa", "versicolor", "virginica"]
+    assert all(type(label) is str for label in loaded.classes)
