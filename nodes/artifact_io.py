@@ -166,6 +166,8 @@ def _read_model(file: IO[bytes], uri: str) -> Model:
 
 
 def _model_from_content(content: Any, uri: str) -> Model:
+    from .model_contents import check_model_contents
+
     if not isinstance(content, dict) or "estimator" not in content or not isinstance(content.get("meta"), dict):
         raise ArtifactReadError(f"model artifact {uri} is a skops file but not a pipecanvas model")
     meta = content["meta"]
@@ -173,6 +175,7 @@ def _model_from_content(content: Any, uri: str) -> Model:
     if missing:
         raise ArtifactReadError(f"model artifact {uri} lacks {', '.join(missing)} in its metadata")
     known = {name: meta[name] for name in _MODEL_META_FIELDS if meta.get(name) is not None}
+    check_model_contents(content["estimator"], uri)
     return Model(estimator=content["estimator"], **known)
 
 

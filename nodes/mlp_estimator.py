@@ -2,7 +2,7 @@
 
 ``train.mlp`` trains with torch, then copies the weights into one of these
 classes. They hold only numpy arrays, lists, strings and floats, so skops can
-save them (and ``nodes.artifact_io`` trusts them), and they follow scikit-learn's
+save them (``nodes.model_types`` lists both), and they follow scikit-learn's
 ``predict`` / ``predict_proba`` conventions so evaluate nodes and the model
 server treat them like any other estimator.
 
