@@ -33,6 +33,7 @@ test: install-dev
 	$(PY) -m pytest -q
 
 bench: install-dev
+	$(PY) benchmarks/startup.py
 	$(PY) benchmarks/compile.py
 	$(PY) benchmarks/local_run.py
 	$(PY) benchmarks/canvas.py

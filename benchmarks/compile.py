@@ -1,4 +1,4 @@
-"""How long validating and compiling a pipeline takes, beside the Kubeflow Pipelines SDK 2.x compiler.
+"""How long ``pipecanvas compile`` takes as a whole process, beside the Kubeflow Pipelines SDK 2.x compiler.
 
 Run from the repository root with the project's virtual environment::
 
@@ -10,14 +10,15 @@ Two generated shapes are measured at each size N:
 * ``diamond``: one source, N-2 parallel middle steps that each consume the
   source, and one sink that depends on every middle step.
 
-pipecanvas's timed region is what ``pipecanvas compile`` does with a document
-already in memory: ``Pipeline.model_validate`` + ``validate_pipeline`` +
-``compile_plan`` + ``dump_plan_yaml`` + writing the plan file. The kfp timed
-region is ``@dsl.pipeline`` (which builds the task graph) + ``Compiler().compile``
-(which writes the pipeline YAML). Node types and components are defined outside
-both timed regions. kfp runs in its own virtual environment (``.bench/kfp-venv``,
-created and filled by this script) as a subprocess in the same run, so both sides
-are measured on the same machine at the same time.
+Both sides are timed as a user meets them, as whole processes: interpreter
+start, imports, reading the input, building the graph and writing the plan.
+pipecanvas's process is ``pipecanvas compile FILE.yaml -o plan.yaml`` on the
+pipeline written out as YAML; kfp's is ``python pipeline.py`` in kfp's own
+virtual environment (``.bench/kfp-venv``, created and filled by this script),
+a script that defines the component, applies ``@dsl.pipeline`` and calls
+``Compiler().compile``. The two take turns, repeat by repeat, so load on a
+shared machine falls on both alike. Where pipecanvas's time goes inside its
+process is measured apart, in this process, at the largest size.
 
 The goal is at least 20x faster than kfp at 1000 nodes for both shapes. The
 script exits 0 whether or not the goal is met (it is a measurement); it exits
@@ -38,13 +39,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-_ROOT = Path(__file__).resolve().parents[1]
+_HERE = Path(__file__).resolve().parent
+_ROOT = _HERE.parent
 if str(_ROOT) not in sys.path:  # run as a script: make `nodes` and `compiler` importable
     sys.path.insert(0, str(_ROOT))
 
 from report_table import print_table  # noqa: E402  (this script's folder is on sys.path when it runs)
+from sink_nodes import INPUTS_ENV, sink_node_type  # noqa: E402
 
-__all__ = ["main", "pipeline_document", "sink_node_type", "time_pipecanvas", "run_kfp"]
+__all__ = ["main", "pipeline_document", "sink_node_type", "time_pipecanvas", "time_processes"]
 
 GOAL_SIZE = 1000
 GOAL_RATIO = 20.0
@@ -55,12 +58,11 @@ DEFAULT_VENV = _ROOT / ".bench" / "kfp-venv"
 PHASES = ("model_validate", "validate_pipeline", "compile_plan", "write_plan")
 _LARGE = 500  # sizes above this get at most 3 repeats on both sides, so kfp's slow side stays bearable
 
-# The kfp side, written to a temporary file and run with the kfp venv's python.
+# The kfp side, one whole process per compile: ``python kfp_pipeline.py SHAPE N OUT``, in kfp's venv.
 # A file, not ``-c``: kfp's lightweight components read their function's source.
-_KFP_WORKER = r'''
-import json, os, statistics, sys, tempfile, time, warnings
+_KFP_SCRIPT = r'''
+import sys, warnings
 warnings.filterwarnings("ignore")
-import kfp
 from kfp import compiler, dsl
 
 
@@ -87,27 +89,9 @@ def diamond(n):
     return body
 
 
-def once(shape, n, path):
-    start = time.perf_counter()
-    pipeline = dsl.pipeline(name=f"{shape}-{n}")({"chain": chain, "diamond": diamond}[shape](n))
-    compiler.Compiler().compile(pipeline_func=pipeline, package_path=path)
-    return time.perf_counter() - start
-
-
-def main():
-    config = json.loads(sys.argv[1])
-    results = []
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "pipeline.yaml")
-        once("chain", 10, path)  # warm-up, not counted
-        for shape, n, repeats in config["cases"]:
-            seconds = [once(shape, n, path) for _ in range(repeats)]
-            print(f"  kfp {shape} {n}: {statistics.median(seconds):.4f}s", file=sys.stderr, flush=True)
-            results.append({"shape": shape, "n": n, "seconds": seconds})
-    print(json.dumps({"kfp_version": kfp.__version__, "results": results}))
-
-
-main()
+shape, n, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+pipeline = dsl.pipeline(name=f"{shape}-{n}")({"chain": chain, "diamond": diamond}[shape](n))
+compiler.Compiler().compile(pipeline_func=pipeline, package_path=path)
 '''
 
 
@@ -137,26 +121,6 @@ def pipeline_document(shape: str, n: int) -> dict[str, Any]:
         "metadata": {"name": f"{shape}-{n}"},
         "spec": {"nodes": nodes, "edges": edges},
     }
-
-
-def sink_node_type(inputs: int) -> type:
-    """A benchmark-only node type with ``inputs`` table inputs: the diamond's sink.
-
-    No built-in node takes hundreds of inputs, and kfp's sink cannot either
-    (it uses ``.after()``), so both sides get the same dependency shape.
-    """
-    from nodes import ArtifactKind, Category, NodeType, Port
-
-    ports = tuple(Port(f"in_{i:04d}", ArtifactKind.TABLE) for i in range(inputs))
-    attributes = {
-        "type_id": "bench.sink",
-        "title": "Benchmark sink",
-        "description": "Consumes every middle step of the diamond benchmark.",
-        "category": Category.EVALUATE,
-        "inputs": ports,
-        "__module__": __name__,
-    }
-    return type("BenchSink", (NodeType,), attributes)
 
 
 def _catalog_for(shape: str, n: int) -> Any:
@@ -247,23 +211,86 @@ def ensure_kfp_venv(venv: Path, skip_install: bool) -> Path | None:
     return python
 
 
-def run_kfp(python: Path, cases: list[tuple[str, int, int]], timeout: float) -> dict[str, Any] | None:
-    """Run the kfp worker in its venv; its per-case timings, or None (after saying why) if it failed."""
-    with tempfile.TemporaryDirectory() as folder:
-        worker = Path(folder) / "kfp_worker.py"
-        worker.write_text(_KFP_WORKER, encoding="utf-8")
-        try:
-            done = subprocess.run(
-                [str(python), str(worker), json.dumps({"cases": cases})],
-                stdout=subprocess.PIPE, text=True, timeout=timeout,
-            )
-        except subprocess.TimeoutExpired:
-            print(f"kfp side took longer than {timeout:.0f}s and was stopped; reporting pipecanvas alone")
-            return None
-    if done.returncode != 0 or not done.stdout.strip():
-        print(f"kfp side failed (exit {done.returncode}); reporting pipecanvas alone")
-        return None
-    return json.loads(done.stdout.strip().splitlines()[-1])
+# ---------------------------------------------------------------- whole processes, both sides
+
+
+def _pipecanvas_argv() -> list[str]:
+    """``pipecanvas`` as a user runs it: the console script beside this interpreter."""
+    script = Path(sys.executable).parent / "pipecanvas"
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "from studio.cli import entrypoint; entrypoint()"]
+
+
+def _pipecanvas_env(shape: str, n: int, home: Path) -> dict[str, str]:
+    env = {**os.environ, "PIPECANVAS_HOME": str(home)}
+    if shape == "diamond":  # the sink node type, from benchmarks/sink_nodes.py
+        paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        env.update({"PYTHONPATH": os.pathsep.join([str(_HERE), *paths]), "PIPECANVAS_NODE_MODULES": "sink_nodes",
+                    INPUTS_ENV: str(n - 2)})
+    return env
+
+
+def _timed(argv: list[str], env: dict[str, str] | None, timeout: float) -> float:
+    """Wall seconds of one whole process; fails loudly if it does not succeed."""
+    start = time.perf_counter()
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv[:3])}… exited {done.returncode}: {(done.stderr or done.stdout)[-2000:]}")
+    return seconds
+
+
+def _check_plan(path: Path, n: int) -> None:
+    """The plan must hold a step per node, so that a broken generator cannot pass for a fast compiler."""
+    import yaml
+
+    steps = (yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {})
+    if len(steps.get("steps") or []) != n:
+        raise RuntimeError(f"{path} has {len(steps.get('steps') or [])} steps for {n} nodes")
+
+
+def time_processes(cases: list[tuple[str, int, int]], kfp_python: Path | None, folder: Path,
+                   timeout: float) -> dict[str, dict[tuple[str, int], list[float]]]:
+    """Seconds of every whole-process compile, per side and case; the sides and ``python -c pass`` take turns."""
+    from compiler import dump_yaml
+
+    files = {}
+    for shape, n, _ in cases:
+        files[(shape, n)] = folder / f"{shape}-{n}.yaml"
+        files[(shape, n)].write_text(dump_yaml(pipeline_document(shape, n)), encoding="utf-8")
+    kfp_script = folder / "kfp_pipeline.py"
+    kfp_script.write_text(_KFP_SCRIPT, encoding="utf-8")
+    home, plan, kfp_out = folder / "home", folder / "plan.yaml", folder / "kfp-pipeline.yaml"
+    pipecanvas = _pipecanvas_argv()
+
+    def ours(shape: str, n: int) -> float:
+        seconds = _timed([*pipecanvas, "compile", str(files[(shape, n)]), "-o", str(plan)],
+                         _pipecanvas_env(shape, n, home), timeout)
+        _check_plan(plan, n)
+        return seconds
+
+    def theirs(shape: str, n: int) -> float:
+        seconds = _timed([str(kfp_python), str(kfp_script), shape, str(n), str(kfp_out)], None, timeout)
+        if not kfp_out.exists():
+            raise RuntimeError(f"kfp wrote no {kfp_out}")
+        return seconds
+
+    ours("chain", 10)  # warm-up (disk caches, .pyc files), not counted
+    if kfp_python:
+        theirs("chain", 10)
+    results: dict[str, dict[tuple[str, int], list[float]]] = {"pipecanvas": {}, "kfp": {}, "python": {}}
+    for shape, n, repeats in cases:
+        for _ in range(repeats):
+            results["python"].setdefault((shape, n), []).append(_timed([sys.executable, "-c", "pass"], None, timeout))
+            results["pipecanvas"].setdefault((shape, n), []).append(ours(shape, n))
+            if kfp_python:
+                results["kfp"].setdefault((shape, n), []).append(theirs(shape, n))
+        line = f"  {shape} {n}: pipecanvas {statistics.median(results['pipecanvas'][(shape, n)]):.3f}s"
+        if kfp_python:
+            line += f", kfp {statistics.median(results['kfp'][(shape, n)]):.3f}s"
+        print(line, flush=True)
+    return results
 
 
 # ---------------------------------------------------------------- report
@@ -273,32 +300,36 @@ def _repeats_for(n: int, repeats: int) -> int:
     return min(repeats, 3) if n > _LARGE else repeats
 
 
-def _rows(cases: list[tuple[str, int, int]], ours: dict, theirs: dict | None) -> list[dict[str, Any]]:
-    kfp_by_case = {(r["shape"], r["n"]): r["seconds"] for r in (theirs or {}).get("results", [])}
+def _rows(cases: list[tuple[str, int, int]], measured: dict, phases: dict) -> list[dict[str, Any]]:
     rows = []
     for shape, n, _ in cases:
-        runs = ours[(shape, n)]
-        pc = statistics.median(run["total"] for run in runs)
-        kfp_seconds = kfp_by_case.get((shape, n))
-        kfp = statistics.median(kfp_seconds) if kfp_seconds else None
+        pc_runs = measured["pipecanvas"][(shape, n)]
+        kfp_runs = measured["kfp"].get((shape, n))
+        pc = statistics.median(pc_runs)
+        kfp = statistics.median(kfp_runs) if kfp_runs else None
         rows.append({
             "shape": shape, "n": n,
             "pipecanvas_seconds": pc, "kfp_seconds": kfp,
             "speedup": kfp / pc if kfp is not None else None,
-            "pipecanvas_phases": {name: statistics.median(run[name] for run in runs) for name in PHASES},
-            "pipecanvas_runs": [run["total"] for run in runs], "kfp_runs": kfp_seconds,
+            "python_start_seconds": statistics.median(measured["python"][(shape, n)]),
+            "pipecanvas_phases": phases.get((shape, n)),
+            "pipecanvas_runs": pc_runs, "kfp_runs": kfp_runs,
         })
     return rows
 
 
 def _phase_lines(rows: list[dict[str, Any]]) -> list[str]:
-    """Where pipecanvas's time goes at the largest size, one line per shape."""
-    largest = max(r["n"] for r in rows)
-    return [
-        f"pipecanvas {r['shape']} {largest}: "
-        + ", ".join(f"{name} {seconds:.4f}s" for name, seconds in r["pipecanvas_phases"].items())
-        for r in rows if r["n"] == largest
-    ]
+    """Where pipecanvas's process spends its time at the largest size, one line per shape."""
+    lines = []
+    for r in rows:
+        if not r["pipecanvas_phases"]:
+            continue
+        work = sum(r["pipecanvas_phases"].values())
+        lines.append(
+            f"pipecanvas {r['shape']} {r['n']}: {r['pipecanvas_seconds']:.3f}s = "
+            f"{r['pipecanvas_seconds'] - work:.3f}s start-up (interpreter {r['python_start_seconds']:.3f}s, imports, "
+            f"catalog, reading the YAML) + " + ", ".join(f"{name} {s:.3f}s" for name, s in r["pipecanvas_phases"].items()))
+    return lines
 
 
 def _goal_line(rows: list[dict[str, Any]]) -> str:
@@ -312,11 +343,11 @@ def _goal_line(rows: list[dict[str, Any]]) -> str:
 
 
 def _print_table(rows: list[dict[str, Any]], title: str) -> None:
-    header = ("shape", "nodes", "pipecanvas (s)", "kfp (s)", "speed-up (kfp/pipecanvas)")
+    header = ("shape", "nodes", "pipecanvas (s)", "kfp (s)", "speed-up (kfp/pipecanvas)", "python -c pass (s)")
     cells = [
-        (r["shape"], str(r["n"]), f"{r['pipecanvas_seconds']:.4f}",
-         "-" if r["kfp_seconds"] is None else f"{r['kfp_seconds']:.4f}",
-         "-" if r["speedup"] is None else f"{r['speedup']:.1f}x")
+        (r["shape"], str(r["n"]), f"{r['pipecanvas_seconds']:.3f}",
+         "-" if r["kfp_seconds"] is None else f"{r['kfp_seconds']:.3f}",
+         "-" if r["speedup"] is None else f"{r['speedup']:.1f}x", f"{r['python_start_seconds']:.3f}")
         for r in rows
     ]
     print_table(title, header, cells, text_columns=1)
@@ -339,7 +370,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--venv", type=Path, default=DEFAULT_VENV, help="where kfp's own venv lives (default .bench/kfp-venv)")
     parser.add_argument("--skip-install", action="store_true", help="reuse the kfp venv as it is; never create or install")
     parser.add_argument("--no-kfp", action="store_true", help="measure pipecanvas alone")
-    parser.add_argument("--kfp-timeout", type=float, default=900.0, help="seconds the whole kfp side may take (default 900)")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds one compile process may take (default 300)")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     args = parser.parse_args(argv)
     if args.repeats < 1:
@@ -347,15 +378,15 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _measure_pipecanvas(cases: list[tuple[str, int, int]]) -> dict[tuple[str, int], list[dict[str, float]]]:
-    results = {}
-    with tempfile.TemporaryDirectory() as folder:
-        time_pipecanvas("chain", 10, 1, Path(folder))  # warm-up, not counted
-        for shape, n, repeats in cases:
-            results[(shape, n)] = time_pipecanvas(shape, n, repeats, Path(folder))
-            median = statistics.median(run["total"] for run in results[(shape, n)])
-            print(f"  pipecanvas {shape} {n}: {median:.4f}s", flush=True)
-    return results
+def _phases_at_largest(cases: list[tuple[str, int, int]], folder: Path) -> dict[tuple[str, int], dict[str, float]]:
+    """pipecanvas's phases inside its process (median of 3, after a warm-up), for each shape at the largest size."""
+    largest = max(n for _, n, _ in cases)
+    time_pipecanvas("chain", 10, 1, folder)  # warm-up, not counted
+    phases = {}
+    for shape in SHAPES:
+        runs = time_pipecanvas(shape, largest, 3, folder)
+        phases[(shape, largest)] = {name: statistics.median(run[name] for run in runs) for name in PHASES}
+    return phases
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -363,23 +394,22 @@ def main(argv: list[str] | None = None) -> int:
     cases = [(shape, n, _repeats_for(n, args.repeats)) for shape in SHAPES for n in args.sizes]
     print(f"python {platform.python_version()} on {platform.platform()}, {os.cpu_count()} CPUs")
     python = None if args.no_kfp else ensure_kfp_venv(args.venv, args.skip_install)
-    print("measuring pipecanvas (median of repeats)...", flush=True)
-    ours = _measure_pipecanvas(cases)
-    theirs = None
-    if python is not None:
-        print("measuring kfp (median of repeats)...", flush=True)
-        theirs = run_kfp(python, cases, args.kfp_timeout)
-    rows = _rows(cases, ours, theirs)
-    kfp_version = theirs["kfp_version"] if theirs else None
-    _print_table(rows, f"validate + compile time, pipecanvas vs kfp {kfp_version or '(not measured)'}")
+    kfp_version = _kfp_version(python) if python else None
+    with tempfile.TemporaryDirectory() as folder:
+        print("timing whole processes (median of repeats)...", flush=True)
+        measured = time_processes(cases, python, Path(folder), args.timeout)
+        phases = _phases_at_largest(cases, Path(folder))
+    rows = _rows(cases, measured, phases)
+    _print_table(rows, f"pipecanvas compile vs kfp {kfp_version or '(not measured)'}, whole processes")
     print("diamond sink: pipecanvas uses a benchmark-only node with one input per middle step; "
           "kfp's sink takes one middle's output and .after() on all of them")
     for line in _phase_lines(rows):
         print(line)
     print(_goal_line(rows))
     if args.json:
-        report = {"python": platform.python_version(), "platform": platform.platform(),
-                  "kfp_version": kfp_version, "goal": _goal_line(rows), "results": rows}
+        report = {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+                  "kfp_version": kfp_version, "goal": _goal_line(rows),
+                  "results": [{**r, "pipecanvas_phases": r["pipecanvas_phases"]} for r in rows]}
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         print(f"results written to {args.json}")
     return 0

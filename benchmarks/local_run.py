@@ -18,9 +18,10 @@ venv (``.bench/kfp-venv``, set up as ``benchmarks/compile.py`` does); the timer
 runs around the pipeline call. Both sides take turns, repeat by repeat, so that
 load on the machine falls on both alike.
 
-The goal: per-step overhead (chain wall time / 20) at most a third of kfp's, and
-the fan-out running at least two steps at once (kfp.local runs them one at a
-time). The script exits 0 whether or not the goal is met (it is a measurement);
+The goal: the first step started at most 0.3 s after ``start_run``; the chain
+at most half of kfp's wall time; one more step at most a third of what it
+costs kfp; and the fan-out running at least two steps at once (kfp.local runs
+them one at a time). The script exits 0 whether or not the goal is met (it is a measurement);
 it exits non-zero only when a run fails.
 """
 
@@ -54,6 +55,8 @@ SHAPES = {"chain": 20, "chain10": 10, "fanout": 8}  # chains: steps; fanout: bra
 #: the two chain lengths whose difference gives the marginal cost of one more step (fixed start-up cancels out)
 MARGINAL = ("chain", "chain10")
 GOAL_RATIO = 1 / 3
+CHAIN_GOAL_RATIO = 1 / 2  # the 20-step chain's wall time against kfp's (the moonshot: a third)
+FIRST_STEP_GOAL = 0.3  # seconds from start_run to the first step's process
 NODE_MODULE = "trivial_nodes"
 # kfp component variants: "bare" skips the `pip install kfp` kfp puts before each step by default
 # (kfp's fastest set-up); "default" keeps it (kfp finds it already satisfied, so nothing is downloaded).
@@ -380,20 +383,26 @@ def _marginal_line(rows: list[dict[str, Any]]) -> str:
 
 
 def _goal_line(rows: list[dict[str, Any]]) -> str:
-    """Per-step overhead is the marginal cost of one more step (start-up excluded on both sides),
-    judged against kfp's fastest set-up measured (``bare`` before ``default``)."""
-    wanted = f"goal: per-step overhead <= {GOAL_RATIO:.2f}x kfp.local's and the fan-out running >= 2 steps at once"
+    """The issue's goals, judged against kfp's fastest set-up measured (``bare`` before ``default``): the first
+    step started within FIRST_STEP_GOAL of ``start_run``, the 20-step chain at most CHAIN_GOAL_RATIO of kfp's wall
+    time, one more step (start-up excluded on both sides) at most GOAL_RATIO of kfp's, the fan-out >= 2 at once."""
+    wanted = (f"goal: first step <= {FIRST_STEP_GOAL:g}s, chain <= {CHAIN_GOAL_RATIO:.2f}x kfp.local's wall time, "
+              f"per-step overhead <= {GOAL_RATIO:.2f}x kfp.local's and the fan-out running >= 2 steps at once")
     measured = [v for v in KFP_COMPONENTS if marginal_per_step(rows, "kfp", v)]
     if not measured:
         return f"{wanted}: not checked (kfp could not be measured)"
     ours = marginal_per_step(rows, "pipecanvas", measured[0])
     ratios = {v: ours / marginal_per_step(rows, "kfp", v) for v in measured}
+    chain = next(r for r in rows if r["shape"] == "chain" and r["kfp_components"] == measured[0])
+    first = chain["pipecanvas_phases"]["before_first_step"]
     fanout = next(r for r in rows if r["shape"] == "fanout")
     needed_peak = min(2, os.cpu_count() or 1)
-    met = ratios[measured[0]] <= GOAL_RATIO and fanout["pipecanvas_peak"] >= needed_peak
+    met = (ratios[measured[0]] <= GOAL_RATIO and fanout["pipecanvas_peak"] >= needed_peak
+           and first <= FIRST_STEP_GOAL and chain["ratio"] <= CHAIN_GOAL_RATIO)
     others = "".join(f"; vs kfp {v} {ratios[v]:.2f}x" for v in measured[1:])
-    return (f"{wanted}: {'MET' if met else 'NOT MET'} (per-step ratio {ratios[measured[0]]:.2f}x vs kfp "
-            f"{measured[0]}{others}; fan-out peak {fanout['pipecanvas_peak']} at once, kfp {fanout['kfp_peak']})")
+    return (f"{wanted}: {'MET' if met else 'NOT MET'} (first step {first:.2f}s; chain {chain['ratio']:.2f}x kfp "
+            f"{measured[0]}; per-step ratio {ratios[measured[0]]:.2f}x vs kfp {measured[0]}{others}; "
+            f"fan-out peak {fanout['pipecanvas_peak']} at once, kfp {fanout['kfp_peak']})")
 
 
 def _print_table(rows: list[dict[str, Any]], title: str) -> None:

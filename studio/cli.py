@@ -5,17 +5,10 @@ unexpected failure. A user never sees a traceback: expected errors print as
 located one-liners, unexpected ones print a short message and the log file that
 holds the traceback.
 
-What is imported when (``pipecanvas --help`` should cost little more than the
-interpreter): this module and ``studio.cli_runs`` import only typer and the
-standard library at the top. Each command imports what it uses in its body:
-``compiler`` and ``nodes`` (pydantic models, ~0.1 s) for validate, compile and
-nodes; ``runtime`` (the run store, fsspec) for run and the commands that read
-runs; rich (through ``cli_output.Output.print``) only for tables and live views.
-Below them, ``compiler`` imports neither networkx nor the Kubernetes client
-(``compiler.graph``, ``compiler.quantities``), and node modules import pandas,
-scikit-learn and torch inside ``run()`` only (``nodes/__init__.py``). The
-``Kubernetes`` target and backend import the Kubernetes client when chosen.
-A test (``tests/unit/test_import_cost.py``) holds these lines.
+This module and ``studio.cli_runs`` import only typer at the top; each command
+imports what it uses in its body, so ``--help`` costs little more than the
+interpreter. What is imported when, and why, is written once, in README.md
+("What is imported when").
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Each case runs in a fresh interpreter and looks at ``sys.modules`` afterwards:
 behaviour, not timing (the figures are in ``benchmarks/startup.py``). What is
-imported lazily and why is written once, in ``studio/cli.py``'s docstring.
+imported lazily and why is written once, in README.md ("What is imported when").
 """
 
 from __future__ import annotations
