@@ -98,7 +98,7 @@ def _field_strategy(field: Any) -> st.SearchStrategy[Any]:
         high = limits["MaxLen"].max_length if "MaxLen" in limits else 40
         base = st.text(min_size=low, max_size=high)
     else:  # a new kind of field: fall back to its default
-        base = st.just(field.default)
+        base = st.just(field.get_default(call_default_factory=True))
     return st.none() | base if optional else base
 
 
