@@ -21,7 +21,7 @@ _DIGEST = re.compile(r"^sha256:([0-9a-f]{64})$")
 
 
 def datasets_root(home: Path | None = None) -> Path:
-    base = home or Path(os.environ.get("PIPECANVAS_HOME") or Path.home() / ".pipecanvas")
+    base = home or Path(os.environ.get("PIPECANVAS_HOME") or Path.home() / ".pipecanvas").expanduser()
     return base / "datasets"
 
 

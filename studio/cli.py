@@ -238,3 +238,4 @@ if __name__ == "__main__":
     _entrypoint()
 
 from . import cli_runs  # noqa: E402,F401  (registers run, runs, show, logs, cancel, resume, endpoints, undeploy)
+from . import cli_datasets  # noqa: E402,F401  (registers datasets add, list, rm)
