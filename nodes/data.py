@@ -157,6 +157,18 @@ class FileTable(NodeType):
             _check_target(frame, params.target, params.path)
         return apply_columns(frame, params)
 
+    @classmethod
+    def raw_text_frame(cls, params: FileParams) -> "pd.DataFrame | None":
+        """A CSV's cells exactly as written (nothing read as missing), for the profile; None for other formats."""
+        if _resolve_format(params.path, params.format) != "csv":
+            return None
+        import fsspec
+        import pandas as pd
+
+        source = _dataset_file(params) if params.digest is not None else _locate(params.path)
+        with fsspec.open(source, "rb", compression="infer") as handle:
+            return pd.read_csv(handle, sep=_separator(params), dtype=str, keep_default_na=False, na_filter=False)
+
     def run(self, inputs: dict[str, Any], params: FileParams, context: RunContext) -> dict[str, Any]:
         table, left_out = self.load_table(params)
         context.log(f"read {len(table.frame)} rows and {table.frame.shape[1]} columns from {params.path!r}")
