@@ -12,7 +12,7 @@ def test_profile_of_an_r_export():
 
     ozone = profile.column("Ozone")
     assert profile.rows == 153 and len(profile.head) == HEAD_ROWS
-    assert (ozone.role, ozone.kind, ozone.missing) == ("target", "integer", 37)
+    assert (ozone.role, ozone.kind, ozone.missing) == ("target", "number", 37)  # whole numbers with gaps
     assert ozone.missing_strings == {"NA": 37}
     assert sum(count for _, _, count in ozone.histogram) == 153 - 37
     assert (ozone.minimum, ozone.maximum) == (1, 168)
