@@ -46,12 +46,23 @@ def special_param_widget(pipeline: Pipeline, node_id: str, name: str, raw: dict[
                 options = list(dict.fromkeys([*columns, *value]))
                 return st.multiselect(label, options, default=value, help=help_text, key=key)
     if prop.get("type") in ("array", "object") or (prop.get("type") is None and "items" in prop):
-        return _yaml_line(label, value, help_text, key)
+        return _yaml_line(label, value, _default(pipeline, node_id, name) if value is None else value, help_text, key)
     return NOT_HANDLED
 
 
-def _yaml_line(label: str, value: Any, help_text: str | None, key: str) -> Any:
-    shown = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True).strip().removesuffix("...").strip()
+def _default(pipeline: Pipeline, node_id: str, name: str) -> Any:
+    """A field's default, including those made by a factory (the schema does not carry those)."""
+    from .session import catalog
+
+    node = pipeline.node(node_id)
+    node_type = catalog().get(node.type) if node is not None else None
+    field = node_type.Params.model_fields.get(name) if node_type is not None else None
+    return field.get_default(call_default_factory=True) if field is not None else None
+
+
+def _yaml_line(label: str, value: Any, shown_value: Any, help_text: str | None, key: str) -> Any:
+    """One line of YAML; left as it was (``value``, maybe unset) until the user changes the text."""
+    shown = yaml.safe_dump(shown_value, default_flow_style=True, allow_unicode=True).strip().removesuffix("...").strip()
     text = st.text_input(label, value=shown, help=(help_text or "") + " (YAML, e.g. [a, b] or {a: b})", key=key)
     if text == shown:
         return value

@@ -166,6 +166,7 @@ def _profile_view(pipeline: Pipeline, node: NodeSpec, profile: Any, revision: in
     roles = _roles_editor(node, profile, revision)
     if roles is not None:
         changed["columns"] = roles
+        st.session_state.pop(f"param-{revision}-{node.id}-columns", None)  # the form's YAML line shows the new roles
     return changed or None
 
 

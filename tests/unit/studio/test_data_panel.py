@@ -103,3 +103,16 @@ def test_add_rows_fix_keeps_other_edges():
 
     assert [n.id for n in fixed.spec.nodes] == ["load", "rows", "split", "load-rows"]
     assert "load-rows.table -> rows.table" in [e.label for e in fixed.spec.edges]
+
+
+def test_list_params_show_their_defaults_and_are_not_written_untouched(home):
+    at = _app(_pipeline("Arthritis.csv", "Improved"), "load")
+    missing = _one(at.text_input, "-load-missing_values")
+
+    assert missing.value.startswith("['', NA, N/A")
+    at.run()
+    assert at.session_state["studio"].pipeline.node("load").params == {"path": real_file("Arthritis.csv"),
+                                                                        "target": "Improved"}
+    _one(at.text_input, "-load-missing_values").set_value("[NA, None]")
+    at.run()
+    assert at.session_state["studio"].pipeline.node("load").params["missing_values"] == ["NA", "None"]
