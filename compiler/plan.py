@@ -111,9 +111,16 @@ def compile_plan(
 
     With ``fingerprint_sources`` (the runtime sets it), nodes that read outside
     data (``data.file``) add that data's size and modification time to their
-    cache key, so a changed file is never served from the cache.
+    cache key, so a changed file is never served from the cache (an uploaded
+    dataset's content digest), and the data's own checks (``data_checks``) run
+    too, so a run that cannot be right (a classifier on a continuous target)
+    stops before it starts.
     """
     diagnostics = validate_pipeline(pipeline, catalog, source_map)
+    if fingerprint_sources and not errors_only(diagnostics):
+        from .data_checks import check_data
+
+        diagnostics += check_data(pipeline, catalog, source_map)
     if errors_only(diagnostics):
         raise SpecError(diagnostics)
     root = (artifact_root or default_artifact_root(pipeline.metadata.name)).rstrip("/")

@@ -49,6 +49,7 @@ FILE_EXTENSIONS: dict[ArtifactKind, str] = {
 }
 
 TARGET_METADATA_KEY = b"pipecanvas.target"
+IGNORED_METADATA_KEY = b"pipecanvas.ignored"
 
 _MODEL_META_FIELDS = ("task", "feature_columns", "target", "classes", "algorithm", "input_schema")
 
@@ -108,6 +109,8 @@ def _write_table(table: Table, file: IO[bytes]) -> None:
     metadata = dict(arrow.schema.metadata or {})
     if table.target is not None:
         metadata[TARGET_METADATA_KEY] = table.target.encode("utf-8")
+    if table.ignored:
+        metadata[IGNORED_METADATA_KEY] = json.dumps([str(c) for c in table.ignored]).encode("utf-8")
     pq.write_table(arrow.replace_schema_metadata(metadata), file)
 
 
@@ -120,7 +123,11 @@ def _read_table(file: IO[bytes], uri: str) -> Table:
     target = raw_target.decode("utf-8") if raw_target is not None else None
     if target is not None and target not in frame.columns:
         raise ArtifactReadError(f"table artifact {uri} names target column {target!r}, which it does not contain")
-    return Table(frame=frame, target=target)
+    raw_ignored = (arrow.schema.metadata or {}).get(IGNORED_METADATA_KEY)
+    ignored = json.loads(raw_ignored) if raw_ignored else []
+    if not (isinstance(ignored, list) and all(isinstance(c, str) and c in frame.columns for c in ignored)):
+        raise ArtifactReadError(f"table artifact {uri} names ignored columns it does not contain")
+    return Table(frame=frame, target=target, ignored=ignored)
 
 
 # --- models ---------------------------------------------------------------------------------------

@@ -30,14 +30,26 @@ class ArtifactKind(str, Enum):
 
 @dataclass
 class Table:
-    """A data frame plus the name of the column to predict (None when it has no target)."""
+    """A data frame plus the name of the column to predict (None when it has no target).
+
+    ``ignored`` names columns that travel with the rows but are never learned
+    from: ids and exported row numbers (see ``nodes.column_roles``). A node that
+    passes rows on keeps them with ``with_frame``.
+    """
 
     frame: "pd.DataFrame"
     target: str | None = None
+    ignored: list[str] = field(default_factory=list)
 
     @property
     def feature_columns(self) -> list[str]:
-        return [c for c in self.frame.columns if c != self.target]
+        skip = set(self.ignored)
+        return [c for c in self.frame.columns if c != self.target and c not in skip]
+
+    def with_frame(self, frame: "pd.DataFrame") -> "Table":
+        """The same target and ignored columns (those still present) over other rows or columns."""
+        target = self.target if self.target in frame.columns else None
+        return Table(frame, target, [c for c in self.ignored if c in frame.columns])
 
 
 @dataclass

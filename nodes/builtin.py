@@ -6,6 +6,10 @@ from .data import FileTable, SampleDataset
 from .deploy import EndpointDeploy
 from .evaluate import EvaluateClassifier, EvaluateRegressor
 from .prepare import Clean, Split
+from .prepare_columns import SelectColumns
+from .prepare_formula import Formula
+from .prepare_join import JoinTables
+from .prepare_rows import FilterRows
 from .train import TrainClassifier, TrainRegressor
 from .train_mlp import TrainMLP
 
@@ -16,6 +20,10 @@ NODE_TYPES = (
     FileTable,
     Split,
     Clean,
+    SelectColumns,
+    FilterRows,
+    JoinTables,
+    Formula,
     TrainClassifier,
     TrainRegressor,
     TrainMLP,

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from .artifacts import ArtifactKind, Table
 from .base import Category, NodeParams, NodeType, Port, Resources
 from .context import RunContext
 from .errors import NodeInputError
+from .column_roles import DEFAULT_MISSING_VALUES, apply_columns
 
 if TYPE_CHECKING:  # pandas is heavy; the catalog must import fast
     import pandas as pd
 
-__all__ = ["SampleDataset", "FileTable"]
+__all__ = ["SampleDataset", "FileTable", "FileParams", "ColumnSetting", "COLUMN_WIDGET", "COLUMNS_WIDGET"]
 
 # The name each bundled dataset's target column gets, in the analyst's words.
 _SAMPLE_TARGETS = {
@@ -28,7 +29,13 @@ _SAMPLE_TARGETS = {
 _NAMED_CLASSES = frozenset({"iris", "wine", "breast_cancer"})
 
 _COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz", ".zip", ".zst")
-_FORMAT_BY_SUFFIX = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
+_FORMAT_BY_SUFFIX = {
+    ".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "excel", ".xlsm": "excel",
+}
+
+#: A param naming one column (or a list of them) carries this, so the studio offers the upstream table's columns.
+COLUMN_WIDGET = {"x-pipecanvas-widget": "column"}
+COLUMNS_WIDGET = {"x-pipecanvas-widget": "columns"}
 
 
 class SampleParams(NodeParams):
@@ -57,25 +64,67 @@ class SampleDataset(NodeType):
         return {"table": Table(frame, target)}
 
 
+class ColumnSetting(BaseModel):
+    """How one column is used: its role, and its type when the one read from the file is wrong."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["auto", "feature", "ignore", "id"] = Field(
+        "auto",
+        description="feature: a model learns from it; id: kept in the table but never learned from; "
+        "ignore: left out of the table; auto: a feature unless it looks like a row number or an id.",
+    )
+    type: Literal["auto", "number", "category", "text", "date", "boolean"] = Field(
+        "auto", description="The column's type; auto keeps what was read from the file."
+    )
+
+
 class FileParams(NodeParams):
     path: str = Field(
         ...,
         min_length=1,
-        description="Where the file is: a local path or a URI such as s3://bucket/data.csv.",
+        description="Where the file is: a local path or a URI such as s3://bucket/data.csv. For an uploaded "
+        "dataset, its file name.",
     )
-    format: Literal["auto", "csv", "parquet"] = Field(
-        "auto", description="File format; 'auto' decides from the file name."
+    digest: str | None = Field(
+        None,
+        pattern=r"^sha256:[0-9a-f]{64}$",
+        description="The content digest of an uploaded dataset (sha256:...). When set, the file is taken from "
+        "the dataset store (pipecanvas datasets add) by its content, wherever the pipeline runs.",
+    )
+    format: Literal["auto", "csv", "parquet", "excel"] = Field(
+        "auto", description="File format; 'auto' decides from the file name (.csv, .tsv, .parquet, .xlsx)."
     )
     target: str | None = Field(
-        None, description="The column the model should learn to predict. Leave empty for a table without one."
+        None,
+        description="The column the model should learn to predict. Leave empty for a table without one.",
+        json_schema_extra=COLUMN_WIDGET,
     )
     separator: str = Field(",", min_length=1, max_length=1, description="Column separator for CSV files.")
+    missing_values: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_MISSING_VALUES),
+        max_length=100,
+        description="Cell texts that mean 'no value' (R and spreadsheet exports write NA or leave the cell "
+        "empty). 'None' is not among them by default: it is often a real category.",
+    )
+    exclude_ids: bool = Field(
+        True,
+        description="Leave row numbers and id-like columns (unique in every row: exported row names, 1..n, "
+        "'id' columns) out of the features; a warning names them. A column's role overrides this.",
+    )
+    columns: dict[str, ColumnSetting] = Field(
+        default_factory=dict,
+        description="Per column: its role (feature, id, ignore) and type (number, category, text, date, boolean).",
+    )
 
 
 class FileTable(NodeType):
     type_id = "data.file"
     title = "Table from file"
-    description = "Reads a CSV or Parquet file, works out each column's type, and marks the column to predict."
+    description = (
+        "Reads a CSV, TSV, Parquet or Excel file (or an uploaded dataset), works out each column's type, "
+        "and marks the column to predict."
+    )
     category = Category.DATA
     icon = "file"
     outputs = (Port("table", ArtifactKind.TABLE, description="The file's rows, with inferred column types."),)
@@ -84,7 +133,9 @@ class FileTable(NodeType):
 
     @classmethod
     def source_fingerprint(cls, params: FileParams) -> str | None:
-        """Size and modification time (or ETag) of the file, as fsspec reports them."""
+        """The dataset's content digest, or else the file's size and modification time (or ETag)."""
+        if params.digest is not None:
+            return params.digest
         import fsspec
 
         try:
@@ -95,12 +146,35 @@ class FileTable(NodeType):
         keys = ("size", "mtime", "ETag", "etag", "md5", "LastModified", "last_modified", "created")
         return ";".join(f"{k}={info[k]}" for k in keys if info.get(k) is not None)
 
-    def run(self, inputs: dict[str, Any], params: FileParams, context: RunContext) -> dict[str, Any]:
+    @classmethod
+    def load_table(cls, params: FileParams) -> tuple[Table, dict[str, str]]:
+        """The table this node outputs, and the columns it left out of the features with the reason.
+
+        The compiler's data checks call this too, so ``pipecanvas validate`` sees what a run would see.
+        """
         frame = _read_table(params)
         if params.target is not None:
             _check_target(frame, params.target, params.path)
-        context.log(f"read {len(frame)} rows and {frame.shape[1]} columns from {params.path!r}")
-        return {"table": Table(frame, params.target)}
+        return apply_columns(frame, params)
+
+    @classmethod
+    def raw_text_frame(cls, params: FileParams) -> "pd.DataFrame | None":
+        """A CSV's cells exactly as written (nothing read as missing), for the profile; None for other formats."""
+        if _resolve_format(params.path, params.format) != "csv":
+            return None
+        import fsspec
+        import pandas as pd
+
+        source = _dataset_file(params) if params.digest is not None else _locate(params.path)
+        with fsspec.open(source, "rb", compression="infer") as handle:
+            return pd.read_csv(handle, sep=_separator(params), dtype=str, keep_default_na=False, na_filter=False)
+
+    def run(self, inputs: dict[str, Any], params: FileParams, context: RunContext) -> dict[str, Any]:
+        table, left_out = self.load_table(params)
+        context.log(f"read {len(table.frame)} rows and {table.frame.shape[1]} columns from {params.path!r}")
+        for column, reason in left_out.items():
+            context.log(f"warning: column {column!r} is not used as a feature: it is {reason}")
+        return {"table": table}
 
 
 def _load_sample(name: str) -> "pd.DataFrame":
@@ -127,21 +201,27 @@ def _read_table(params: FileParams) -> "pd.DataFrame":
     Every way the file can be unusable (missing, empty, not a table) becomes a
     ``NodeInputError`` that names the file.
     """
+    import zipfile
+
     import fsspec
     import pandas as pd
 
     file_format = _resolve_format(params.path, params.format)
+    source = _dataset_file(params) if params.digest is not None else _locate(params.path)
     try:
-        with fsspec.open(_locate(params.path), "rb", compression="infer") as handle:
+        with fsspec.open(source, "rb", compression="infer") as handle:
             if file_format == "parquet":
                 frame = _read_parquet(handle)
+            elif file_format == "excel":
+                frame = _read_excel(handle, params.missing_values)
             else:
-                frame = pd.read_csv(handle, sep=_separator(params))
+                frame = pd.read_csv(handle, sep=_separator(params), na_values=params.missing_values,
+                                    keep_default_na=False)
     except FileNotFoundError:
         raise NodeInputError(f"file {params.path!r} was not found") from None
     except pd.errors.EmptyDataError:
         raise NodeInputError(f"file {params.path!r} is empty") from None
-    except (ImportError, OSError, ValueError, UnicodeDecodeError) as exc:
+    except (ImportError, OSError, ValueError, UnicodeDecodeError, KeyError, zipfile.BadZipFile) as exc:  # openpyxl
         raise NodeInputError(_unreadable_message(params.path, file_format, exc)) from exc
     if frame.shape[1] == 0 or len(frame) == 0:
         raise NodeInputError(f"file {params.path!r} has no rows")
@@ -174,6 +254,18 @@ def _read_parquet(handle: Any) -> "pd.DataFrame":
     return pd.read_parquet(io.BytesIO(data))
 
 
+def _read_excel(handle: Any, missing_values: list[str]) -> "pd.DataFrame":
+    """The first sheet of an .xlsx workbook (openpyxl needs a seekable file, so it is read first)."""
+    import io
+
+    import pandas as pd
+
+    data = handle.read()
+    if not data:
+        raise pd.errors.EmptyDataError("empty file")
+    return pd.read_excel(io.BytesIO(data), engine="openpyxl", na_values=missing_values, keep_default_na=False)
+
+
 def _resolve_format(path: str, file_format: str) -> str:
     """The format to read, from the param or else from the file name (ignoring a compression suffix)."""
     if file_format != "auto":
@@ -185,7 +277,7 @@ def _resolve_format(path: str, file_format: str) -> str:
         if name.endswith(suffix):
             return found
     raise NodeInputError(
-        f"cannot tell the format of {path!r} from its name; set 'format' to 'csv' or 'parquet'"
+        f"cannot tell the format of {path!r} from its name; set 'format' to 'csv', 'parquet' or 'excel'"
     )
 
 
@@ -199,7 +291,7 @@ def _separator(params: FileParams) -> str:
 
 def _unreadable_message(path: str, file_format: str, exc: BaseException) -> str:
     """One line naming the file and, where it helps, the reader's own complaint."""
-    shown = {"csv": "CSV", "parquet": "Parquet"}[file_format]
+    shown = {"csv": "CSV", "parquet": "Parquet", "excel": "Excel"}[file_format]
     if isinstance(exc, ImportError):
         return f"cannot open {path!r}: {exc}"
     if isinstance(exc, IsADirectoryError):
@@ -211,6 +303,20 @@ def _unreadable_message(path: str, file_format: str, exc: BaseException) -> str:
     if detail.startswith("Could not open Parquet input source"):
         detail = detail.split("': ", 1)[-1]
     return f"file {path!r} could not be read as {shown}: {detail}"
+
+
+def _dataset_file(params: FileParams) -> str:
+    """Where the dataset store keeps the file with this digest; a located error when this machine lacks it."""
+    from .dataset_files import find_dataset
+
+    found = find_dataset(params.digest or "")
+    if found is None:
+        short = (params.digest or "")[:19]
+        raise NodeInputError(
+            f"dataset {params.path!r} ({short}…) is not in the dataset store here; add that file with "
+            f"`pipecanvas datasets add {params.path}` or upload it again on the data node"
+        )
+    return str(found)
 
 
 def _check_target(frame: "pd.DataFrame", target: str, path: str) -> None:

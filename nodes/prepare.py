@@ -54,8 +54,8 @@ class Split(NodeType):
         train, test = train_test_split(table.frame, test_size=n_test, random_state=params.seed, stratify=labels)
         context.log(f"split {len(table.frame)} rows into {len(train)} for training and {len(test)} for testing")
         return {
-            "train": Table(train.reset_index(drop=True), table.target),
-            "test": Table(test.reset_index(drop=True), table.target),
+            "train": table.with_frame(train.reset_index(drop=True)),
+            "test": table.with_frame(test.reset_index(drop=True)),
         }
 
 

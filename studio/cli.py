@@ -99,12 +99,22 @@ def validate_command(file: Path = typer.Argument(..., help="Pipeline YAML file."
     with _about(file):
         loaded = read_pipeline_file(file)
     diagnostics = validate_pipeline(loaded.pipeline, default_catalog(), loaded.source_map)
+    diagnostics += _data_findings(loaded, diagnostics)
     _print_diagnostics(diagnostics, str(file))
     errors = errors_only(diagnostics)
     if errors:
         _say(err, f"{file}: {len(errors)} error(s)")
         raise typer.Exit(EXIT_INVALID)
     _say(out, f"{file}: valid ({len(loaded.pipeline.spec.nodes)} nodes, {len(diagnostics)} warning(s))")
+
+
+def _data_findings(loaded, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """The data's own checks (``compiler.data_checks``) when the file itself is valid."""
+    if errors_only(diagnostics):
+        return []
+    from compiler.data_checks import check_data
+
+    return check_data(loaded.pipeline, default_catalog(), loaded.source_map)
 
 
 @app.command("compile")
@@ -262,3 +272,4 @@ if __name__ == "__main__":
     _entrypoint()
 
 from . import cli_runs  # noqa: E402,F401  (registers run, runs, show, logs, cancel, resume, endpoints, undeploy)
+from . import cli_datasets  # noqa: E402,F401  (registers datasets add, list, rm)

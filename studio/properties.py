@@ -12,6 +12,8 @@ import yaml
 from compiler import NodeSpec, Pipeline
 from nodes import NodeType, Resources
 
+from .column_picker import NOT_HANDLED, special_param_widget
+
 __all__ = ["properties_panel", "param_widget_kind"]
 
 
@@ -114,9 +116,19 @@ def properties_panel(pipeline: Pipeline, node_id: str, node_type: type[NodeType]
     for name, raw in schema.get("properties", {}).items():
         prop, nullable = _field_schema(raw, schema.get("$defs", {}))
         current = params.get(name, prop.get("default", defaults.get(name)))
-        value = _widget(name, prop, nullable, current, key=f"param-{revision}-{node.id}-{name}")
+        key = f"param-{revision}-{node.id}-{name}"
+        value = special_param_widget(pipeline, node.id, name, raw, prop, nullable, current, key)  # column pickers
+        if value is NOT_HANDLED:
+            value = _widget(name, prop, nullable, current, key=key)
         if value != current:
             changed[name] = value
+    if node_type.type_id == "data.file":  # upload, profile, target task, column roles (studio/data_profile_panel.py)
+        from .data_profile_panel import data_node_panel
+
+        extra = data_node_panel(pipeline, node.id, revision) or {}
+        if "__pipeline__" in extra:
+            return extra["__pipeline__"]
+        changed.update(extra)
     resources, retries, timeout = _run_settings(node, node_type, revision)
     if not changed and resources == node.resources and retries == node.retries and timeout == node.timeout:
         return None

@@ -61,7 +61,12 @@ class Studio:
             self.selected = None
 
     def diagnostics(self) -> list[Diagnostic]:
-        return validate_pipeline(self.pipeline, catalog())
+        found = validate_pipeline(self.pipeline, catalog())
+        if any(d.severity == "error" for d in found):
+            return found
+        from compiler.data_checks import check_data  # reads each data node's file once, then from a cache
+
+        return found + check_data(self.pipeline, catalog())
 
 
 def studio() -> Studio:

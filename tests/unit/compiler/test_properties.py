@@ -97,9 +97,15 @@ def _field_strategy(field: Any) -> st.SearchStrategy[Any]:
         low = limits["MinLen"].min_length if "MinLen" in limits else 0
         high = limits["MaxLen"].max_length if "MaxLen" in limits else 40
         base = st.text(min_size=low, max_size=high)
+    elif get_origin(annotation) is list and get_args(annotation) == (str,):
+        base = st.lists(st.text(min_size=1, max_size=10), min_size=1, max_size=3)
     else:  # a new kind of field: fall back to its default
-        base = st.just(field.default)
+        base = st.just(field.get_default(call_default_factory=True))
     return st.none() | base if optional else base
+
+
+#: Fields whose valid values a generic strategy cannot guess (a checked expression language).
+_FIELD_VALUES = {("prepare.formula", "expression"): st.sampled_from(["a + 1", "log(`b c`) * 2", "'x' if a > 1 else 'y'"])}
 
 
 @st.composite
@@ -107,7 +113,8 @@ def _params(draw: st.DrawFn, node_type: Any) -> dict[str, Any]:
     params = {}
     for name, field in node_type.Params.model_fields.items():
         if field.is_required() or draw(st.booleans()):
-            params[name] = draw(_field_strategy(field))
+            special = _FIELD_VALUES.get((node_type.type_id, name))
+            params[name] = draw(special if special is not None else _field_strategy(field))
     return params
 
 
