@@ -21,7 +21,6 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-import networkx as nx
 from pydantic import ValidationError
 
 from nodes.base import NodeType
@@ -29,7 +28,7 @@ from nodes.catalog import Catalog
 from nodes.errors import NodeInputError
 
 from .diagnostics import Diagnostic
-from .graph import build_graph
+from .graph import PipelineGraph, build_graph
 from .spec import Pipeline
 from .yaml_io import SourceMap
 
@@ -95,7 +94,7 @@ def check_data(pipeline: Pipeline, catalog: Catalog, source_map: SourceMap | Non
     return found
 
 
-def _check_findings(graph: nx.DiGraph, catalog: Catalog, node_id: str, table: Any, say: Any) -> None:
+def _check_findings(graph: PipelineGraph, catalog: Catalog, node_id: str, table: Any, say: Any) -> None:
     from nodes.data_quality import check_table
 
     trains = any(_type_of(graph, d).startswith("train.") for d in _descendants(graph, node_id))
@@ -109,7 +108,7 @@ def _check_findings(graph: nx.DiGraph, catalog: Catalog, node_id: str, table: An
 
 
 def _check_trainers(
-    graph: nx.DiGraph, catalog: Catalog, node_id: str, table: Any, index_of: dict[str, int], lines: SourceMap,
+    graph: PipelineGraph, catalog: Catalog, node_id: str, table: Any, index_of: dict[str, int], lines: SourceMap,
     found: list[Diagnostic],
 ) -> None:
     """A train node fed (through target-preserving nodes) by this data must suit the target's values."""
@@ -140,15 +139,23 @@ def _is_text(series: Any) -> bool:
     return types.is_bool_dtype(series) or not types.is_numeric_dtype(series)
 
 
-def _type_of(graph: nx.DiGraph, node_id: str) -> str:
-    return graph.nodes[node_id]["spec"].type
+def _type_of(graph: PipelineGraph, node_id: str) -> str:
+    return graph.spec(node_id).type
 
 
-def _descendants(graph: nx.DiGraph, node_id: str) -> set[str]:
-    return nx.descendants(graph, node_id) if node_id in graph else set()
+def _descendants(graph: PipelineGraph, node_id: str) -> set[str]:
+    if node_id not in graph:
+        return set()
+    seen, stack = set(), [node_id]
+    while stack:
+        for successor in graph.successors(stack.pop()):
+            if successor not in seen:
+                seen.add(successor)
+                stack.append(successor)
+    return seen
 
 
-def _trainers_fed_by(graph: nx.DiGraph, node_id: str) -> list[str]:
+def _trainers_fed_by(graph: PipelineGraph, node_id: str) -> list[str]:
     """Train nodes reached from ``node_id`` through target-preserving nodes only, in file order."""
     seen, queue, trainers = {node_id}, [node_id], []
     while queue:
@@ -162,13 +169,13 @@ def _trainers_fed_by(graph: nx.DiGraph, node_id: str) -> list[str]:
                 trainers.append(successor)
             elif kind in TARGET_PRESERVING_TYPES:
                 queue.append(successor)
-    return sorted(trainers, key=lambda n: graph.nodes[n]["index"])
+    return sorted(trainers, key=graph.index)
 
 
-def _drops_missing_target(graph: nx.DiGraph, node_id: str, target: str | None) -> bool:
+def _drops_missing_target(graph: PipelineGraph, node_id: str, target: str | None) -> bool:
     """Whether a 'Filter rows' node downstream drops the rows whose target is missing."""
     for descendant in _descendants(graph, node_id):
-        spec = graph.nodes[descendant]["spec"]
+        spec = graph.spec(descendant)
         if spec.type == "prepare.rows" and target in (spec.params.get("drop_missing") or []):
             return True
     return False

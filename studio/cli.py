@@ -110,9 +110,12 @@ def validate_command(file: Path = typer.Argument(..., help="Pipeline YAML file."
 
 def _data_findings(loaded, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     """The data's own checks (``compiler.data_checks``) when the file itself is valid."""
+    from compiler import errors_only
+
     if errors_only(diagnostics):
         return []
     from compiler.data_checks import check_data
+    from nodes import default_catalog
 
     return check_data(loaded.pipeline, default_catalog(), loaded.source_map)
 

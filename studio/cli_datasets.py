@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 import typer
-from rich.table import Table as RichTable
 
 from .cli import _say, app, err, out
 
@@ -38,6 +37,8 @@ def list_command() -> None:
     if not found:
         _say(err, "no datasets yet; add one with `pipecanvas datasets add FILE`")
         return
+    from rich.table import Table as RichTable  # rich only where a table is drawn (README: what is imported when)
+
     table = RichTable("name", "digest", "size", "added", title="pipecanvas datasets")
     for dataset in found:
         table.add_row(", ".join(dataset.names), dataset.digest[:19] + "…", _size(dataset.size),
