@@ -10,6 +10,7 @@ from .artifacts import ArtifactKind, Table
 from .base import Category, NodeParams, NodeType, Port, Resources
 from .context import RunContext
 from .errors import NodeInputError
+from .file_source import DEFAULT_MAX_SIZE_MB, open_source
 
 if TYPE_CHECKING:  # pandas is heavy; the catalog must import fast
     import pandas as pd
@@ -70,6 +71,11 @@ class FileParams(NodeParams):
         None, description="The column the model should learn to predict. Leave empty for a table without one."
     )
     separator: str = Field(",", min_length=1, max_length=1, description="Column separator for CSV files.")
+    max_size_mb: int = Field(
+        DEFAULT_MAX_SIZE_MB, ge=1,
+        description=f"Largest file to read, in MB, after decompression (default {DEFAULT_MAX_SIZE_MB}); "
+        "a bigger file is refused instead of filling the memory.",
+    )
 
 
 class FileTable(NodeType):
@@ -127,12 +133,11 @@ def _read_table(params: FileParams) -> "pd.DataFrame":
     Every way the file can be unusable (missing, empty, not a table) becomes a
     ``NodeInputError`` that names the file.
     """
-    import fsspec
     import pandas as pd
 
     file_format = _resolve_format(params.path, params.format)
     try:
-        with fsspec.open(_locate(params.path), "rb", compression="infer") as handle:
+        with open_source(_locate(params.path), params.path, params.max_size_mb) as handle:
             if file_format == "parquet":
                 frame = _read_parquet(handle)
             else:
