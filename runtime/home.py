@@ -45,8 +45,12 @@ def home_problem(path: Path, exc: BaseException) -> str:
     database file", "attempt to write a readonly database") does not say which of the causes it is.
     """
     folder = path if path.is_dir() else path.parent
+    while not folder.exists() and folder.parent != folder:  # a folder not made yet: probe where it would be made
+        folder = folder.parent
     if isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS:
         return disk_full_message(path)
+    if _no_room(folder):  # SQLite, for one, reports a full disk as a "disk I/O error"
+        return disk_full_message(folder)
     try:
         with tempfile.TemporaryFile(dir=folder):
             pass
@@ -62,12 +66,22 @@ def home_problem(path: Path, exc: BaseException) -> str:
     return f"{path} cannot be used: {_reason(exc)}"
 
 
+_LOW_SPACE_BYTES = 64 * 1024  # less than this left counts as full: not even a log line or a journal page fits
+
 #: how every "no space left" message starts, wherever it happened
 DISK_FULL_PREFIX = "disk full at "
 
 
 def disk_full_message(path: Path | str) -> str:
     return f"{DISK_FULL_PREFIX}{path}"
+
+
+def _no_room(folder: Path) -> bool:
+    try:
+        found = os.statvfs(folder)
+    except OSError:
+        return False
+    return found.f_bavail * found.f_frsize < _LOW_SPACE_BYTES
 
 
 def _reason(exc: BaseException) -> str:

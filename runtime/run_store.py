@@ -242,7 +242,7 @@ class RunStore:
         """A SQLite failure as the user can act on it: the disk is full, the home is read-only, ..."""
         if getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL" or "disk is full" in str(exc):
             return HomeError(disk_full_message(self.path))
-        return HomeError(f"the run store {self.path} cannot be used: {home_problem(self.path, exc)}")
+        return HomeError(home_problem(self.path, exc))
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
