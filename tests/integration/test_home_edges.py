@@ -217,3 +217,22 @@ def test_an_id_or_name_ending_in_a_newline_is_refused_by_run_and_starts_nothing(
     assert ("node 'source\n': id must be" if field == "id" else "pipeline: name 'edge-demo\n' must be") \
         in result.stderr.replace("\\n", "\n")
     assert store.list_runs() == []
+
+
+def test_a_step_log_that_cannot_be_written_fails_that_step_with_disk_full(runs, tmp_path):
+    """/dev/full answers every write with ENOSPC, as a full disk does, through the executor's real log path."""
+    from compiler.plan import compile_plan
+    from nodes.catalog import default_catalog
+    from runtime.executors.base import StepKey
+    from runtime.executors.local import LocalExecutor
+
+    plan = compile_plan(runs.pipeline([{"id": "source", "type": "test.source"}]), default_catalog(), str(tmp_path))
+    executor = LocalExecutor(fork=False)
+    key = StepKey("r1", "source", 1)
+
+    executor.submit(plan.steps[0], key, "/dev/full")
+
+    events = executor.poll()
+    executor.close()
+    assert [(e.key, e.state.value) for e in events] == [(key, "failed")]
+    assert events[0].detail == "could not write its log: disk full at /dev/full"
