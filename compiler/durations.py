@@ -7,7 +7,7 @@ import re
 __all__ = ["parse_duration", "format_duration"]
 
 _PART = re.compile(r"(\d+)([smhd])", re.ASCII)
-_WHOLE = re.compile(r"^(\d+[smhd])+$", re.ASCII)
+_WHOLE = re.compile(r"^(\d+[smhd])+\Z", re.ASCII)
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 __all__ = ["dump_plain_yaml"]
 
-_PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./@+-]*$")
+_PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./@+-]*\Z")
 _RESERVED = {
     "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", "nan", ".nan", "inf", ".inf",
 }

@@ -27,8 +27,8 @@ from .yaml_io import SourceMap
 
 __all__ = ["validate_pipeline", "NODE_ID_PATTERN", "PIPELINE_NAME_PATTERN", "MAX_RETRIES"]
 
-NODE_ID_PATTERN = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
-PIPELINE_NAME_PATTERN = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+NODE_ID_PATTERN = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?\Z")
+PIPELINE_NAME_PATTERN = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
 MAX_RETRIES = 20
 
 
@@ -79,7 +79,7 @@ def validate_pipeline(pipeline: Pipeline, catalog: Catalog, source_map: SourceMa
 
 def _check_metadata(check: _Checker) -> None:
     name = check.pipeline.metadata.name
-    if not PIPELINE_NAME_PATTERN.match(name):
+    if not PIPELINE_NAME_PATTERN.fullmatch(name):
         check.pipeline_error(
             f"name '{name}' must be lowercase letters, digits and '-', start and end with a letter or digit, "
             "at most 63 characters (e.g. 'iris-classifier')",
@@ -111,7 +111,7 @@ def _check_nodes(check: _Checker) -> None:
             ))
             continue
         first_index[node.id] = index
-        if not NODE_ID_PATTERN.match(node.id):
+        if not NODE_ID_PATTERN.fullmatch(node.id):
             check.node_error(node.id, "id must be lowercase letters, digits and '-', start with a letter, "
                              "not end with '-', at most 40 characters", path=("id",))
         node_type = check.catalog.get(node.type)

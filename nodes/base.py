@@ -31,8 +31,8 @@ __all__ = [
 DEFAULT_IMAGE = "pipecanvas/runtime:0.1.0"
 DEFAULT_GPU_IMAGE = "pipecanvas/runtime-cuda:0.1.0"
 
-_TYPE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
-_PORT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_TYPE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+\Z")
+_PORT_NAME = re.compile(r"^[a-z][a-z0-9_]*\Z")
 
 
 class Category(str, Enum):
@@ -176,7 +176,7 @@ def _check_definition(cls: type[NodeType]) -> None:
     for attr in ("type_id", "title", "description", "category"):
         if not hasattr(cls, attr):
             raise NodeDefinitionError(f"node class {name} must set '{attr}'")
-    if not _TYPE_ID.match(cls.type_id):
+    if not _TYPE_ID.fullmatch(cls.type_id):
         raise NodeDefinitionError(f"node class {name}: type id {cls.type_id!r} must look like 'family.name' (lowercase)")
     if not isinstance(cls.category, Category):
         raise NodeDefinitionError(f"node class {name}: category must be one of {[c.value for c in Category]}")
@@ -185,7 +185,7 @@ def _check_definition(cls: type[NodeType]) -> None:
     for direction, ports in (("input", cls.inputs), ("output", cls.outputs)):
         seen: set[str] = set()
         for port in ports:
-            if not _PORT_NAME.match(port.name):
+            if not _PORT_NAME.fullmatch(port.name):
                 raise NodeDefinitionError(f"node class {name}: {direction} port {port.name!r} must be lowercase letters, digits or '_'")
             if port.name in seen:
                 raise NodeDefinitionError(f"node class {name}: {direction} port {port.name!r} is declared twice")

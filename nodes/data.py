@@ -11,6 +11,7 @@ from .base import Category, NodeParams, NodeType, Port, Resources
 from .context import RunContext
 from .errors import NodeInputError
 from .column_roles import DEFAULT_MISSING_VALUES, apply_columns
+from .file_source import DEFAULT_MAX_SIZE_MB, open_source
 
 if TYPE_CHECKING:  # pandas is heavy; the catalog must import fast
     import pandas as pd
@@ -116,6 +117,11 @@ class FileParams(NodeParams):
         default_factory=dict,
         description="Per column: its role (feature, id, ignore) and type (number, category, text, date, boolean).",
     )
+    max_size_mb: int = Field(
+        DEFAULT_MAX_SIZE_MB, ge=1,
+        description=f"Largest file to read, in MB, after decompression (default {DEFAULT_MAX_SIZE_MB}); "
+        "a bigger file is refused instead of filling the memory.",
+    )
 
 
 class FileTable(NodeType):
@@ -203,13 +209,12 @@ def _read_table(params: FileParams) -> "pd.DataFrame":
     """
     import zipfile
 
-    import fsspec
     import pandas as pd
 
     file_format = _resolve_format(params.path, params.format)
     source = _dataset_file(params) if params.digest is not None else _locate(params.path)
     try:
-        with fsspec.open(source, "rb", compression="infer") as handle:
+        with open_source(source, params.path, params.max_size_mb) as handle:
             if file_format == "parquet":
                 frame = _read_parquet(handle)
             elif file_format == "excel":

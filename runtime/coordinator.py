@@ -20,7 +20,7 @@ from nodes.catalog import Catalog
 from .artifacts import copy_outputs, last_error_line, record_outputs
 from .entrypoint import EXIT_INPUT_ERROR
 from .executors.base import Executor, StepEvent, StepKey
-from .home import step_log_path
+from .home import DISK_FULL_PREFIX, HomeError, step_log_path
 from .rerun_reasons import rerun_reason
 from .run_store import RunStore
 from .states import OK_STEP_STATES, RunState, StepState
@@ -58,6 +58,7 @@ class Coordinator:
         self.active: dict[str, _Attempt] = {}
         self.retrying: set[str] = set()
         self.first_attempt: dict[str, int] = {}
+        self.errors: dict[str, str] = {}  # the last failure message of each step that failed
         self._cancel = threading.Event()
         self._last_beat = 0.0
 
@@ -88,7 +89,10 @@ class Coordinator:
         except BaseException as exc:
             self.executor.close(wait=True)
             self._stop_unfinished_servers()
-            self.store.set_run_state(self.run_id, RunState.FAILED, error=f"the run process failed: {exc}")
+            try:
+                self.store.set_run_state(self.run_id, RunState.FAILED, error=f"the run process failed: {exc}")
+            except HomeError:  # the store itself is what failed: the run process's log says why
+                pass
             raise
         self.executor.close(wait=False)
         self._stop_unfinished_servers()
@@ -97,6 +101,9 @@ class Coordinator:
         error = f"{len(failed)} step(s) did not succeed: {', '.join(failed)}" if failed else None
         if failed:
             error += f"; fix the problem, then `pipecanvas resume {self.run_id}` re-runs only those"
+            full = next((m for m in self.errors.values() if DISK_FULL_PREFIX in m), None)
+            if full:  # the one cause the user must fix outside the pipeline: say it first
+                error = f"{DISK_FULL_PREFIX}{full.split(DISK_FULL_PREFIX, 1)[1]}; {error}"
         self.store.set_run_state(self.run_id, final, error=error)
         return final
 
@@ -192,6 +199,8 @@ class Coordinator:
     def _succeeded(self, step: PlannedStep, event: StepEvent) -> None:
         try:
             record_outputs(self.store, self.run_id, step)
+        except HomeError:  # the store (locked past its bound, full, read-only), not the outputs: the step did finish
+            raise
         except Exception as exc:  # outputs unreadable: a failure of this step, not of the run
             self._failed(step, StepEvent(event.key, StepState.FAILED, detail=f"its outputs could not be read: {exc}",
                                          exit_code=event.exit_code), None)
@@ -204,6 +213,7 @@ class Coordinator:
         message = last_error_line(step_log_path(self.run_id, step.id)) or stop_reason or event.detail or "failed"
         if stop_reason and stop_reason not in message:
             message = f"{stop_reason}; {message}"
+        self.errors[step.id] = message
         attempt = event.key.attempt
         retryable = event.exit_code != EXIT_INPUT_ERROR and not self._cancel.is_set()
         if retryable and attempt - self.first_attempt.get(step.id, 1) < step.retries:

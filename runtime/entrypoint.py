@@ -109,12 +109,44 @@ def _write_outputs(step: Any, outputs: dict[str, Any]) -> None:
         if not isinstance(value, ARTIFACT_TYPES[ref.kind]):
             raise RuntimeError(f"output '{port}' should be a {ref.kind}, the node returned {type(value).__name__}")
         partial = f"{ref.uri}.partial-{os.getpid()}"
-        write_artifact(ref.kind, value, partial)
-        for companion, final in zip(companion_uris(ref.kind, partial), companion_uris(ref.kind, ref.uri)):
-            fs, path = fsspec.core.url_to_fs(companion)
-            fs.mv(path, fsspec.core.url_to_fs(final)[1])
         fs, path = fsspec.core.url_to_fs(partial)
-        fs.mv(path, fsspec.core.url_to_fs(ref.uri)[1])
+        companions = list(zip(companion_uris(ref.kind, partial), companion_uris(ref.kind, ref.uri)))
+        try:
+            write_artifact(ref.kind, value, partial)
+            for companion, final in companions:  # a model's details file moves in with it
+                fs.mv(fsspec.core.url_to_fs(companion)[1], fsspec.core.url_to_fs(final)[1])
+            fs.mv(path, fsspec.core.url_to_fs(ref.uri)[1])
+        except BaseException as exc:
+            for companion, _final in companions:
+                _remove_quietly(fs, fsspec.core.url_to_fs(companion)[1])
+            _remove_quietly(fs, path)  # frees the space, too: the error line below must still fit in the log
+            if _disk_full(exc):
+                from .home import HomeError, disk_full_message
+
+                raise HomeError(disk_full_message(ref.uri)) from None
+            raise
+
+
+def _remove_quietly(fs: Any, path: str) -> None:
+    try:
+        fs.rm(path)
+    except (OSError, FileNotFoundError):
+        pass
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """An error that means no space was left, however the writing library wrapped it."""
+    from .home import DISK_FULL_ERRNOS
+
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS:
+            return True
+        if "no space left on device" in str(exc).lower() or "disk quota exceeded" in str(exc).lower():
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def run_step(plan_uri: str, step_id: str, log: logging.Logger) -> None:
@@ -158,6 +190,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{ERROR_PREFIX}node '{args.step}': {exc}", file=sys.stderr, flush=True)
         return EXIT_INPUT_ERROR if isinstance(exc, NodeInputError) else EXIT_FAILED
     except Exception as exc:
+        if _disk_full(exc):  # e.g. the node's own files: one line, no traceback that would not fit anyway
+            from .home import disk_full_message
+
+            where = getattr(exc, "filename", None) or os.environ.get("PIPECANVAS_HOME") or "the step's output folder"
+            print(f"{ERROR_PREFIX}node '{args.step}': {disk_full_message(where)}", file=sys.stderr, flush=True)
+            return EXIT_FAILED
         traceback.print_exc()
         print(f"{ERROR_PREFIX}node '{args.step}' failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
         return EXIT_FAILED

@@ -17,6 +17,7 @@ from nodes.catalog import default_catalog
 
 from .coordinator import Coordinator
 from .executors.local import LocalExecutor
+from .home import HomeError
 from .run_store import open_store
 from .states import RunState
 
@@ -49,6 +50,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resume", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        return _run(args)
+    except HomeError as exc:  # the home or its store cannot be written (full, read-only, locked): one line, no traceback
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
     store = open_store()
     run = store.get_run(args.run_id)
     if run is None:

@@ -20,13 +20,25 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
-from .home import pipecanvas_home
+from .home import HomeError, disk_full_message, home_problem, pipecanvas_home
 from .states import FINISHED_RUN_STATES, RunState, StepState
 
 __all__ = ["RunStore", "RunRecord", "StepRecord", "EventRecord", "EndpointRecord", "NewStep", "open_store",
-           "ENDPOINT_LISTED_STATES"]
+           "ENDPOINT_LISTED_STATES", "StoreBusyError", "BUSY_TIMEOUT_ENV", "WRITE_WAIT_ENV"]
+
+#: seconds SQLite itself waits for another writer before one attempt at a write transaction gives up
+BUSY_TIMEOUT_ENV = "PIPECANVAS_STORE_BUSY_TIMEOUT"
+#: seconds a write keeps retrying, attempt after attempt, before it fails with ``StoreBusyError``
+WRITE_WAIT_ENV = "PIPECANVAS_STORE_WRITE_WAIT"
+_DEFAULT_BUSY_TIMEOUT = 10.0
+_DEFAULT_WRITE_WAIT = 600.0
+
+
+class StoreBusyError(HomeError):
+    """Another process held the run store's write lock for longer than this process would wait."""
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -183,34 +195,76 @@ _STEP_FIELDS = {"attempt", "exit_code", "signal", "pid", "reason", "cached_from"
 class RunStore:
     """A connection per thread to one store file; safe to use from many processes at once."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, busy_timeout: float | None = None, write_wait: float | None = None) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.busy_timeout = _seconds(busy_timeout, BUSY_TIMEOUT_ENV, _DEFAULT_BUSY_TIMEOUT)
+        self.write_wait = _seconds(write_wait, WRITE_WAIT_ENV, _DEFAULT_WRITE_WAIT)
         self._local = threading.local()
-        self._conn().executescript(_SCHEMA)
-        _add_endpoint_columns(self._conn())
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise HomeError(home_problem(self.path.parent, exc)) from None
+        self._while_busy(lambda: self._conn().executescript(_SCHEMA))
+        self._while_busy(lambda: _add_endpoint_columns(self._conn()))
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA busy_timeout = 60000")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
+            try:
+                conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
+                                       check_same_thread=False)
+                conn.row_factory = sqlite3.Row
+                conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+            except sqlite3.Error as exc:
+                raise self._store_error(exc) from None
             self._local.conn = conn
         return conn
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction. Taking the write lock is retried while another process holds it, up to
+        ``write_wait`` seconds; once taken, nothing else can write, so the body itself is never busy."""
         conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
+        self._while_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
         try:
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            if isinstance(exc, sqlite3.Error):
+                raise self._store_error(exc) from None
             raise
-        conn.execute("COMMIT")
+
+    def _while_busy(self, attempt: Callable[[], Any]) -> None:
+        """``attempt()`` again while the database is locked (each try waits ``busy_timeout`` inside SQLite),
+        up to ``write_wait`` seconds in all; then a ``StoreBusyError`` that says so."""
+        deadline = time.monotonic() + self.write_wait
+        while True:
+            try:
+                attempt()
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise self._store_error(exc) from None
+                if time.monotonic() >= deadline:
+                    raise StoreBusyError(
+                        f"the run store {self.path} stayed locked by another process for more than "
+                        f"{self.write_wait:g}s; nothing was recorded (set {WRITE_WAIT_ENV} to wait longer)") from None
+                time.sleep(0.05)
+            except sqlite3.Error as exc:
+                raise self._store_error(exc) from None
+
+    def _store_error(self, exc: sqlite3.Error) -> HomeError:
+        """A SQLite failure as the user can act on it: the disk is full, the home is read-only, ..."""
+        if getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL" or "disk is full" in str(exc):
+            return HomeError(disk_full_message(self.path))
+        return HomeError(home_problem(self.path, exc))
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -533,3 +587,17 @@ def _add_endpoint_columns(conn: sqlite3.Connection) -> None:
 def open_store(home: Path | None = None) -> RunStore:
     """The store under ``$PIPECANVAS_HOME``."""
     return RunStore((home or pipecanvas_home()) / "store.db")
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    name = getattr(exc, "sqlite_errorname", "")
+    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in str(exc)
+
+
+def _seconds(given: float | None, env: str, default: float) -> float:
+    if given is not None:
+        return max(0.0, float(given))
+    try:
+        return max(0.0, float(os.environ.get(env) or default))
+    except ValueError:
+        return default

@@ -21,7 +21,7 @@ from compiler.yaml_io import dump_pipeline
 from nodes.catalog import Catalog, default_catalog
 from nodes.errors import PipecanvasError
 
-from .home import pipecanvas_home, run_dir, step_log_path
+from .home import HomeError, home_problem, pipecanvas_home, run_dir, step_log_path
 from .processes import process_alive
 from .run_store import NewStep, RunRecord, RunStore, open_store
 from .states import FINISHED_RUN_STATES, RunState
@@ -72,13 +72,21 @@ def start_run(
     if backend == "local":
         import fsspec  # here, not at the top: the commands that only read runs never need it
 
-        with fsspec.open(plan.plan_uri, "w", encoding="utf-8", auto_mkdir=True) as handle:
-            handle.write(plan_yaml)
+        try:
+            with fsspec.open(plan.plan_uri, "w", encoding="utf-8", auto_mkdir=True) as handle:
+                handle.write(plan_yaml)
+        except OSError as exc:  # a full disk or a read-only home: say which, naming the place
+            raise HomeError(home_problem(Path(plan.plan_uri), exc)) from None
     parallel = max_parallel or (len(plan.steps) if backend == "kubernetes" else os.cpu_count()) or 1
     options = {"max_parallel": parallel, "use_cache": use_cache, **extra}
     store.create_run(run_id, plan.pipeline, dump_pipeline(pipeline), plan_yaml, backend, _new_steps(plan, run_id, home),
                      options)
-    store.set_run_pid(run_id, _spawn(run_id, home))
+    try:
+        pid = _spawn(run_id, home)
+    except HomeError as exc:  # recorded, so the run does not wait in the queue until it is reaped as lost
+        store.set_run_state(run_id, RunState.FAILED, error=str(exc))
+        raise
+    store.set_run_pid(run_id, pid)
     return run_id
 
 
@@ -92,10 +100,14 @@ def _new_steps(plan: ExecutionPlan, run_id: str, home: Path) -> list[NewStep]:
 
 def _spawn(run_id: str, home: Path, resume: bool = False) -> int:
     log_file = run_dir(run_id, home) / "run.log"
-    log_file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        log = open(log_file, "ab")
+    except OSError as exc:
+        raise HomeError(home_problem(log_file, exc)) from None
     argv = [sys.executable, "-m", "runtime.run_process", run_id] + (["--resume"] if resume else [])
     env = {**os.environ, "PIPECANVAS_HOME": str(home), "PYTHONUNBUFFERED": "1"}
-    with open(log_file, "ab") as log:
+    with log:
         process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
                                    start_new_session=True, cwd=os.getcwd())
     return process.pid
@@ -163,9 +175,19 @@ def reap_lost(store: RunStore, stale_seconds: float = _STALE_SECONDS) -> list[st
         else:
             dead = now - (run.heartbeat_at or run.created_at) > stale_seconds
         if dead:
-            store.mark_lost(run.id, "the run process stopped without finishing (killed or crashed)")
+            store.mark_lost(run.id, _lost_reason(store, run.id))
             lost.append(run.id)
     return lost
+
+
+def _lost_reason(store: RunStore, run_id: str) -> str:
+    """Why a run process stopped, in its own words when its log says (a full disk, a store locked too long)."""
+    from .artifacts import last_error_line
+
+    said = last_error_line(run_dir(run_id, store.path.parent) / "run.log")
+    if said:
+        return f"the run process stopped without finishing: {said}"
+    return "the run process stopped without finishing (killed or crashed)"
 
 
 def wait_for_run(store: RunStore, run_id: str, timeout: float | None = None, interval: float = 0.2) -> RunRecord:

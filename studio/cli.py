@@ -205,10 +205,28 @@ def _compile_kubernetes(file: Path, output: Optional[Path], artifact_root: Optio
         _say(out, f"wrote {output} ({len(documents)} objects for {len(plan.steps)} steps, namespace {options.namespace})")
 
 
-def _log_file() -> Path:
+def _log_traceback() -> Path | None:
+    """Write the current exception's traceback to ``$PIPECANVAS_HOME/logs/cli.log`` (or, when the home cannot be
+    written, the temporary folder) and return where; None when nowhere can be written."""
+    import tempfile
+
     home = Path(os.environ.get("PIPECANVAS_HOME") or Path.home() / ".pipecanvas")
-    (home / "logs").mkdir(parents=True, exist_ok=True)
-    return home / "logs" / "cli.log"
+    for folder in (home / "logs", Path(tempfile.gettempdir()) / "pipecanvas-logs"):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            handler = logging.FileHandler(folder / "cli.log", encoding="utf-8")
+        except OSError:
+            continue
+        logger = logging.getLogger("pipecanvas.cli")
+        logger.propagate = False  # the file only: a user sees no traceback
+        logger.addHandler(handler)
+        try:
+            logger.exception("unexpected error")
+        finally:
+            logger.removeHandler(handler)
+            handler.close()
+        return folder / "cli.log"
+    return None
 
 
 def _usage_errors() -> tuple[type[Exception], ...]:
@@ -256,10 +274,9 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, _usage_errors()):
             exc.show()
             return exc.exit_code
-        log = _log_file()
-        logging.basicConfig(filename=log, level=logging.ERROR)
-        logging.getLogger("pipecanvas.cli").exception("unexpected error")
-        _say(err, f"pipecanvas: unexpected error: {type(exc).__name__}: {exc} (traceback in {log})")
+        log = _log_traceback()
+        where = f" (traceback in {log})" if log else ""
+        _say(err, f"pipecanvas: unexpected error: {type(exc).__name__}: {exc}{where}")
         return 1
     return code if isinstance(code, int) else 0
 

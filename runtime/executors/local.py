@@ -73,9 +73,16 @@ class LocalExecutor:
         self._warm = False  # preloaded yet (see the module docstring)
 
     def submit(self, step: PlannedStep, key: StepKey, log_path: str) -> None:
-        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
-        with open(log_path, "ab") as header:
-            header.write(f"--- attempt {key.attempt} of step '{key.step_id}' ---\n".encode())
+        try:
+            Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+            with open(log_path, "ab") as header:
+                header.write(f"--- attempt {key.attempt} of step '{key.step_id}' ---\n".encode())
+        except OSError as exc:  # a full disk or read-only home: this step fails, the run goes on to say so
+            from ..home import home_problem
+
+            self._events.put(StepEvent(key, StepState.FAILED, detail=f"could not write its log: "
+                                                                      f"{home_problem(Path(log_path), exc)}"))
+            return
         env = {**self._env, "PIPECANVAS_RUN_ID": key.run_id, "PIPECANVAS_STEP_ATTEMPT": str(key.attempt)}
         try:
             if self._fork and step.argv[:3] == _ENTRYPOINT_PREFIX:

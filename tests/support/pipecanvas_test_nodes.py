@@ -19,7 +19,7 @@ from typing import Any
 
 from nodes import ArtifactKind, Category, Metrics, NodeInputError, NodeParams, NodeType, Port, RunContext
 
-__all__ = ["SourceNode", "SleepNode", "FlakyNode", "BadInputNode", "NODE_TYPES"]
+__all__ = ["SourceNode", "SleepNode", "FlakyNode", "BadInputNode", "BigNode", "NODE_TYPES"]
 
 _COUNT_IN = (Port("count", ArtifactKind.METRICS, required=False, description="{'value': n} from upstream."),)
 _COUNT_OUT = (Port("count", ArtifactKind.METRICS, description="{'value': n + 1}."),)
@@ -107,4 +107,18 @@ class BadInputNode(_CountingNode):
         raise NodeInputError("target column 'price' is not in the table; columns are: a, b")
 
 
-NODE_TYPES = [SourceNode, SleepNode, FlakyNode, BadInputNode]
+class BigNode(_CountingNode):
+    """Counts, and pads its output with ``megabytes`` of text: an artifact too big for a small disk."""
+
+    class Params(NodeParams):
+        megabytes: float = 1.0
+
+    type_id = "test.big"
+    title = "Test big output"
+    description = "Adds 1 and writes `megabytes` of padding with it."
+
+    def run(self, inputs: dict[str, Any], params: Params, context: RunContext) -> dict[str, Any]:
+        return {"count": Metrics({"value": _next(inputs), "padding": "x" * int(params.megabytes * 1024 * 1024)})}
+
+
+NODE_TYPES = [SourceNode, SleepNode, FlakyNode, BadInputNode, BigNode]

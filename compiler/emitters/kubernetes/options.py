@@ -25,10 +25,10 @@ DEFAULT_PVC = "pipecanvas-artifacts"
 DEFAULT_MOUNT_PATH = "/pipecanvas"
 _SCRATCH_HOME = "/tmp/pipecanvas"
 _RESERVED_PATHS = ("/tmp", "/etc/pipecanvas", "/proc", "/sys", "/dev")
-_RUN_ID = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_DNS_SUBDOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_STORE_URI = re.compile(r"^([a-z][a-z0-9+.-]*)://[^/\s]+(/\S*)?$")
+_RUN_ID = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
+_DNS_SUBDOMAIN = re.compile(r"^(?=.{1,253}\Z)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+_STORE_URI = re.compile(r"^([a-z][a-z0-9+.-]*)://[^/\s]+(/\S*)?\Z")
 
 
 class ManifestError(PipecanvasError):
