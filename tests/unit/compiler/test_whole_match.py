@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from compiler import errors_only
 from compiler.emitters import KubernetesEmitOptions
-from compiler.emitters.k8s_names import is_dns_label, is_label_value
+from compiler.emitters.kubernetes.names import is_dns_label, is_label_value
 from compiler.plain_yaml import dump_plain_yaml
 from compiler.validate import NODE_ID_PATTERN, PIPELINE_NAME_PATTERN
 from nodes.base import NodeType, Port
