@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from .compare import Compare
 from .data import FileTable, SampleDataset
+from .data_save import SaveTable
 from .deploy import EndpointDeploy
 from .evaluate import EvaluateClassifier, EvaluateRegressor
+from .predict import PredictTable
 from .prepare import Clean, Split
 from .train import TrainClassifier, TrainRegressor
 from .train_mlp import TrainMLP
@@ -21,5 +24,8 @@ NODE_TYPES = (
     TrainMLP,
     EvaluateClassifier,
     EvaluateRegressor,
+    Compare,
+    PredictTable,
+    SaveTable,
     EndpointDeploy,
 )
