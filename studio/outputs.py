@@ -16,7 +16,10 @@ import streamlit as st
 from nodes.artifact_io import read_artifact
 from nodes.artifacts import ArtifactKind
 
-__all__ = ["show_outputs", "confusion_chart", "roc_chart", "residuals_chart", "table_profile", "log_tail"]
+__all__ = [
+    "show_outputs", "confusion_chart", "roc_chart", "residuals_chart", "table_profile", "log_tail",
+    "comparison_frame", "models_roc_chart", "models_residuals_chart",
+]
 
 _PREVIEW_ROWS = 20
 
@@ -57,6 +60,50 @@ def residuals_chart(residuals: dict[str, Any]) -> alt.Chart:
     ).properties(title="Residuals (actual − predicted)", height=260)
 
 
+def comparison_frame(comparison: dict[str, Any]) -> pd.DataFrame:
+    """One row per model, its scores, and a ★ column naming the metrics it is best at."""
+    frame = pd.DataFrame(comparison["rows"])
+    best = comparison.get("best", {})
+    frame.insert(0, "★", [", ".join(m for m, name in best.items() if name == model) for model in frame["model"]])
+    return frame
+
+
+def _highlight_best(frame: pd.DataFrame, comparison: dict[str, Any]) -> Any:
+    best = comparison.get("best", {})
+
+    def colour(column: pd.Series) -> list[str]:
+        winner = best.get(column.name)
+        return ["font-weight: bold; background-color: #dcfce7" if winner == model else "" for model in frame["model"]]
+
+    return frame.style.apply(colour, subset=[m for m in best if m in frame.columns]).format(precision=4)
+
+
+def models_roc_chart(curves_by_model: dict[str, Any]) -> alt.Chart:
+    """Every model's ROC curves on one chart: colour per model, dash per class."""
+    rows = [
+        {"model": model, "class": str(label), "false positive rate": fpr, "true positive rate": tpr}
+        for model, curves in curves_by_model.items() for label, curve in curves.items()
+        for fpr, tpr in zip(curve["fpr"], curve["tpr"])
+    ]
+    diagonal = alt.Chart(pd.DataFrame({"x": [0, 1], "y": [0, 1]})).mark_line(strokeDash=[4, 4], color="#999").encode(
+        x="x:Q", y="y:Q")
+    lines = alt.Chart(pd.DataFrame(rows)).mark_line().encode(
+        x=alt.X("false positive rate:Q", scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("true positive rate:Q", scale=alt.Scale(domain=[0, 1])),
+        color="model:N", strokeDash="class:N", detail="class:N", tooltip=["model", "class"])
+    return (diagonal + lines).properties(title="ROC curves by model", height=280)
+
+
+def models_residuals_chart(residuals_by_model: dict[str, Any]) -> alt.Chart:
+    frames = [pd.DataFrame({"model": model, "actual": r["actual"], "predicted": r["predicted"]})
+              for model, r in residuals_by_model.items()]
+    frame = pd.concat(frames, ignore_index=True)
+    frame["residual"] = frame["actual"] - frame["predicted"]
+    return alt.Chart(frame).mark_circle(opacity=0.5).encode(
+        x="predicted:Q", y="residual:Q", color="model:N", tooltip=["model", "actual", "predicted", "residual"],
+    ).properties(title="Residuals by model (actual − predicted)", height=280)
+
+
 def table_profile(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per column: its type and how many values are missing."""
     return pd.DataFrame({
@@ -75,7 +122,26 @@ def log_tail(path: str | None, lines: int = 200) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+def _show_comparison(values: dict[str, Any]) -> None:
+    comparison = values["comparison"]
+    metric = comparison.get("metric")
+    st.markdown(f"**Best by {metric}: `{values.get('best_model')}`** of {values.get('n_models')} models "
+                f"on {values.get('n_test')} test rows"
+                + (f" · lower is better for {', '.join(comparison['lower_is_better'])}" if comparison.get("lower_is_better") else ""))
+    frame = comparison_frame(comparison)
+    st.dataframe(_highlight_best(frame, comparison), hide_index=True, width="stretch")
+    if any(values.get("roc_curves", {}).values()):
+        st.altair_chart(models_roc_chart(values["roc_curves"]), width="stretch")
+    if values.get("residuals_by_model"):
+        st.altair_chart(models_residuals_chart(values["residuals_by_model"]), width="stretch")
+
+
 def _show_metrics(values: dict[str, Any]) -> None:
+    for warning in values.get("warnings") or []:
+        st.warning(warning)
+    if isinstance(values.get("comparison"), dict):
+        _show_comparison(values)
+        return
     scalars = {k: v for k, v in values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     if scalars:
         columns = st.columns(min(4, len(scalars)))
@@ -87,6 +153,15 @@ def _show_metrics(values: dict[str, Any]) -> None:
         st.altair_chart(roc_chart(values["roc_curve"]), width="stretch")
     if isinstance(values.get("residuals"), dict):
         st.altair_chart(residuals_chart(values["residuals"]), width="stretch")
+
+
+def _tree_rules(model: Any) -> str | None:
+    try:
+        from nodes.train import tree_rules
+
+        return tree_rules(model)
+    except Exception:  # a model the rules printer cannot read is shown without them
+        return None
 
 
 def show_outputs(artifacts: list[tuple[str, str, str]]) -> None:
@@ -108,5 +183,9 @@ def show_outputs(artifacts: list[tuple[str, str, str]]) -> None:
         elif kind == ArtifactKind.MODEL.value:
             st.markdown(f"**{port}** — {value.algorithm or value.task} model on {len(value.feature_columns)} columns"
                         + (f", classes {', '.join(map(str, value.classes))}" if value.classes else ""))
+            rules = _tree_rules(value)
+            if rules:
+                with st.expander("Decision tree rules", expanded=True):
+                    st.code(rules, language=None)
         elif kind == ArtifactKind.ENDPOINT.value:
             st.markdown(f"**{port}** — endpoint `{value.name}` at {value.url}")
