@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pandas is heavy; the catalog must import fast
 
 __all__ = [
     "TrainClassifier", "TrainRegressor", "ClassifierParams", "RegressorParams", "features_and_target",
-    "check_class_target", "check_numeric_target", "fit", "native_list", "tree_rules", "training_table",
+    "check_class_target", "check_numeric_target", "fit", "model_artifact", "native_list", "tree_rules", "training_table",
 ]
 
 
@@ -78,7 +78,7 @@ class TrainClassifier(NodeType):
                 f"set n_neighbors to {len(x)} or fewer"
             )
         estimator, seconds = fit(build_estimator(CLASSIFIERS, params, context.cpus), x, y, context)
-        model = _model(estimator, table, "classification", params.algorithm, native_list(estimator.classes_))
+        model = model_artifact(estimator, table, "classification", params.algorithm, native_list(estimator.classes_))
         context.log(
             f"trained {params.algorithm} classifier on {len(x)} rows, {x.shape[1]} features, "
             f"{len(classes)} classes in {seconds:.2f}s using {context.cpus} CPU(s)"
@@ -125,7 +125,7 @@ class TrainRegressor(NodeType):
         if len(x) < 2:
             raise NodeInputError(f"the table has {len(x)} row(s); a regressor needs at least 2 to learn from")
         estimator, seconds = fit(build_estimator(REGRESSORS, params, context.cpus), x, y, context)
-        model = _model(estimator, table, "regression", params.algorithm)
+        model = model_artifact(estimator, table, "regression", params.algorithm)
         context.log(
             f"trained {params.algorithm} regressor on {len(x)} rows, {x.shape[1]} features "
             f"in {seconds:.2f}s using {context.cpus} CPU(s)"
@@ -236,7 +236,7 @@ def fit(estimator: Any, x: "pd.DataFrame", y: "pd.Series", context: RunContext) 
     return estimator, seconds
 
 
-def _model(estimator: Any, table: Table, task: str, algorithm: str, classes: list[Any] | None = None) -> Model:
+def model_artifact(estimator: Any, table: Table, task: str, algorithm: str, classes: list[Any] | None = None) -> Model:
     """The Model artifact; ``classes`` follows the estimator's ``predict_proba`` column order."""
     return Model(
         estimator=estimator,

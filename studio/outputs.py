@@ -18,7 +18,7 @@ from nodes.artifacts import ArtifactKind
 
 __all__ = [
     "show_outputs", "confusion_chart", "roc_chart", "residuals_chart", "table_profile", "log_tail",
-    "comparison_frame", "models_roc_chart", "models_residuals_chart",
+    "comparison_frame", "models_roc_chart", "models_residuals_chart", "trials_chart", "folds_chart", "importance_chart",
 ]
 
 _PREVIEW_ROWS = 20
@@ -104,6 +104,37 @@ def models_residuals_chart(residuals_by_model: dict[str, Any]) -> alt.Chart:
     ).properties(title="Residuals by model (actual − predicted)", height=280)
 
 
+def trials_chart(tuning: dict[str, Any]) -> alt.Chart:
+    """Each tuning trial's mean score (± sd) by rank; the defaults drawn in orange."""
+    metric = tuning["metric"]
+    frame = pd.DataFrame(tuning["trials"]).dropna(subset=[f"{metric}_mean"])
+    frame["setting"] = frame.apply(lambda r: ", ".join(f"{p}={r[p]}" for p in tuning["params"]), axis=1)
+    frame["sd"] = frame[f"{metric}_sd"].fillna(0)
+    frame["low"], frame["high"] = frame[f"{metric}_mean"] - frame["sd"], frame[f"{metric}_mean"] + frame["sd"]
+    base = alt.Chart(frame).encode(x=alt.X("rank:O", title="rank"))
+    bars = base.mark_rule().encode(y=alt.Y("low:Q", title=metric, scale=alt.Scale(zero=False)), y2="high:Q")
+    points = base.mark_circle(size=70).encode(
+        y=f"{metric}_mean:Q", color=alt.Color("is_default:N", title="defaults"), tooltip=["setting", f"{metric}_mean", "sd"])
+    return (bars + points).properties(title=f"Tuning trials: mean {metric} ± sd across folds", height=260)
+
+
+def folds_chart(cross_validation: dict[str, Any]) -> alt.Chart:
+    frame = pd.DataFrame(cross_validation["rows"])
+    long = frame.melt(id_vars=["repeat", "fold"], value_vars=cross_validation["scores"], var_name="score")
+    return alt.Chart(long).mark_tick(thickness=2, size=24).encode(
+        x=alt.X("value:Q", scale=alt.Scale(zero=False)), y="score:N", tooltip=["score", "repeat", "fold", "value"],
+    ).properties(title="Score of every fold", height=200)
+
+
+def importance_chart(frame: pd.DataFrame, top: int = 25) -> alt.Chart:
+    shown = frame.head(top)
+    order = list(shown["feature"])
+    bars = alt.Chart(shown).mark_bar().encode(
+        x=alt.X("importance_mean:Q", title="drop in score when shuffled"), y=alt.Y("feature:N", sort=order),
+        tooltip=[c for c in shown.columns])
+    return bars.properties(title="Permutation importance on the test rows", height=max(160, 18 * len(shown)))
+
+
 def table_profile(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per column: its type and how many values are missing."""
     return pd.DataFrame({
@@ -142,6 +173,20 @@ def _show_metrics(values: dict[str, Any]) -> None:
     if isinstance(values.get("comparison"), dict):
         _show_comparison(values)
         return
+    if isinstance(values.get("tuning"), dict):
+        tuning = values["tuning"]
+        st.markdown(f"**Best {tuning['metric']}: {_shown(values.get('best_' + tuning['metric']))}** with "
+                    + ", ".join(f"`{p}={v}`" for p, v in tuning["best"].items())
+                    + f" · defaults: {_shown(values.get('default_' + tuning['metric']))}")
+        st.altair_chart(trials_chart(tuning), width="stretch")
+        st.dataframe(pd.DataFrame(tuning["trials"]), hide_index=True, width="stretch")
+        return
+    if isinstance(values.get("cross_validation"), dict):
+        cv = values["cross_validation"]
+        st.dataframe(pd.DataFrame([{"score": n, "mean": cv["summary"][n]["mean"], "sd": cv["summary"][n]["sd"]}
+                                   for n in cv["scores"]]), hide_index=True, width="stretch")
+        st.altair_chart(folds_chart(cv), width="stretch")
+        return
     scalars = {k: v for k, v in values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     if scalars:
         columns = st.columns(min(4, len(scalars)))
@@ -153,6 +198,10 @@ def _show_metrics(values: dict[str, Any]) -> None:
         st.altair_chart(roc_chart(values["roc_curve"]), width="stretch")
     if isinstance(values.get("residuals"), dict):
         st.altair_chart(residuals_chart(values["residuals"]), width="stretch")
+
+
+def _shown(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, (int, float)) else "n/a"
 
 
 def _tree_rules(model: Any) -> str | None:
@@ -178,6 +227,8 @@ def show_outputs(artifacts: list[tuple[str, str, str]]) -> None:
             frame = value.frame
             st.markdown(f"**{port}** — {len(frame):,} rows × {frame.shape[1]} columns"
                         + (f", target `{value.target}`" if value.target else ""))
+            if {"feature", "importance_mean"} <= set(frame.columns):
+                st.altair_chart(importance_chart(frame), width="stretch")
             st.dataframe(frame.head(_PREVIEW_ROWS), width="stretch", height=230)
             st.dataframe(table_profile(frame), hide_index=True, width="stretch")
         elif kind == ArtifactKind.MODEL.value:

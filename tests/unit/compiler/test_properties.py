@@ -108,6 +108,10 @@ def _params(draw: st.DrawFn, node_type: Any) -> dict[str, Any]:
     for name, field in node_type.Params.model_fields.items():
         if field.is_required() or draw(st.booleans()):
             params[name] = draw(_field_strategy(field))
+    try:  # fields that check each other or parse text (train.tune's ranges) may refuse an independent draw
+        node_type.Params.model_validate(params)
+    except ValueError:
+        return {name: params[name] for name, field in node_type.Params.model_fields.items() if field.is_required()}
     return params
 
 

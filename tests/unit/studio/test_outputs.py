@@ -57,3 +57,27 @@ def test_the_compare_outputs_and_tree_rules_are_shown(compared):
     assert any("Best by accuracy" in m.value for m in at.markdown)
     assert len(at.dataframe) == 1
     assert any("|---" in c.value or "class:" in c.value for c in at.code)  # the tree's rules
+
+
+def test_tuning_cross_validation_and_importance_outputs_are_shown(tmp_path):
+    from nodes.cross_validate import CrossValidate
+    from nodes.explain import Importance
+    from nodes.artifacts import Table
+    from nodes.tune import Tune
+
+    table = Table(sample_frame("iris"), "species")
+    train, test = split_table(sample_frame("iris"), "species")
+    tuned = Tune().run({"train": train}, Tune.Params(algorithm="knn", n_neighbors_values="1, 9", folds=3), RunContext())
+    folds = CrossValidate().run({"model": tuned["model"], "table": table}, CrossValidate.Params(folds=3), RunContext())
+    ranked = Importance().run({"model": tuned["model"], "test": test}, Importance.Params(n_repeats=2), RunContext())
+    artifacts = []
+    for name, kind, value in (("tune", "metrics", tuned["metrics"]), ("cv", "metrics", folds["metrics"]),
+                              ("importance", "table", ranked["importance"])):
+        path = str(tmp_path / f"{name}.{'json' if kind == 'metrics' else 'parquet'}")
+        write_artifact(kind, value, path)
+        artifacts.append((name, kind, path))
+    at = AppTest.from_function(_show, args=(artifacts,))
+    at.run(timeout=60)
+    assert not at.exception
+    assert any("Best accuracy" in m.value for m in at.markdown)
+    assert len(at.dataframe) >= 4  # trials, cv summary, importance rows and profile
