@@ -142,6 +142,7 @@ def _metrics(task: str, metric: str, rows: list[dict[str, Any]], best: dict[str,
         "best_model": best[metric],
         "n_models": len(rows),
         "n_test": scored[0]["n_test"],
+        "warnings": scored[0].get("warnings", []),
     }
     if task == "classification":
         # per model, its ROC curve per class (binary: the positive class only), for one overlaid chart

@@ -22,7 +22,10 @@ if TYPE_CHECKING:  # numpy and pandas are heavy; the catalog must import fast
     import numpy as np
     import pandas as pd
 
-__all__ = ["EvaluateClassifier", "EvaluateRegressor", "model_and_table", "test_rows", "score_classifier", "score_regressor"]
+#: below this many test rows a score is reported with a warning: one row moves accuracy by more than 3 points
+MIN_TRUSTED_TEST_ROWS = 30
+
+__all__ = ["MIN_TRUSTED_TEST_ROWS", "EvaluateClassifier", "EvaluateRegressor", "model_and_table", "test_rows", "score_classifier", "score_regressor"]
 
 _INPUTS = (
     Port("model", ArtifactKind.MODEL, description="The trained model to score."),
@@ -56,6 +59,8 @@ class EvaluateClassifier(NodeType):
         context.log(
             f"accuracy {values['accuracy']:.3f}, {params.average} F1 {values['f1']:.3f} on {values['n_test']} test rows"
         )
+        for warning in values["warnings"]:
+            context.log(f"warning: {warning}")
         return {"metrics": Metrics(values)}
 
 
@@ -82,6 +87,8 @@ class EvaluateRegressor(NodeType):
         values = score_regressor(model, table, params.max_residuals)
         r2 = "n/a" if values["r2"] is None else f"{values['r2']:.3f}"
         context.log(f"RMSE {values['rmse']:.4g}, R² {r2} on {values['n_test']} test rows")
+        for warning in values["warnings"]:
+            context.log(f"warning: {warning}")
         return {"metrics": Metrics(values)}
 
 
@@ -92,7 +99,15 @@ def score_classifier(model: Model, table: Table, average: str = "macro") -> dict
     labels = _labels(model, y_true)
     values = _classification_scores(y_true, y_pred, labels, average)
     values["roc_auc"], values["roc_curve"] = _roc(model, x, y_true)
+    values["warnings"] = _small_test_warnings(len(y_true))
     return values
+
+
+def _small_test_warnings(n_test: int) -> list[str]:
+    if n_test >= MIN_TRUSTED_TEST_ROWS:
+        return []
+    return [f"only {n_test} test row(s): one row more or less right moves accuracy by {100 / n_test:.0f} points, "
+            f"so these scores are not to be trusted; hold out at least {MIN_TRUSTED_TEST_ROWS} rows"]
 
 
 def score_regressor(model: Model, table: Table, max_residuals: int = 1000) -> dict[str, Any]:
@@ -112,6 +127,7 @@ def score_regressor(model: Model, table: Table, max_residuals: int = 1000) -> di
         "r2": _number(r2_score(actual, predicted)) if len(actual) > 1 else None,
         "n_test": len(actual),
         "residuals": _residuals(actual, predicted, max_residuals),
+        "warnings": _small_test_warnings(len(actual)),
     }
 
 
