@@ -69,6 +69,8 @@ class PlannedStep(_Model):
     image: str
     argv: list[str]
     inputs: dict[str, ArtifactRef] = Field(default_factory=dict)
+    #: inputs that take many edges: each port's artifacts, ordered by feeder (step id, port)
+    input_lists: dict[str, list[ArtifactRef]] = Field(default_factory=dict)
     outputs: dict[str, ArtifactRef] = Field(default_factory=dict)
     depends_on: list[str] = Field(default_factory=list)
     cache_key: str
@@ -158,16 +160,23 @@ def _plan_step(
         (defaults.resources if defaults and defaults.resources else Resources()).merged_over(node_type.resources)
     )
     image = _image(node_type.image, defaults.image if defaults else None)
-    inputs: dict[str, ArtifactRef] = {}
+    fed: dict[str, list[ArtifactRef]] = {}
     for upstream in graph.predecessors(node_id):
         for out_port, in_port in graph.ports(upstream, node_id):
-            inputs[in_port] = planned[upstream].outputs[out_port]
-    inputs = {port.name: inputs[port.name] for port in node_type.inputs if port.name in inputs}
+            fed.setdefault(in_port, []).append(planned[upstream].outputs[out_port])
+    inputs = {port.name: fed[port.name][0] for port in node_type.inputs if port.name in fed and not port.many}
+    input_lists = {
+        port.name: sorted(fed[port.name], key=lambda ref: (ref.step, ref.port))
+        for port in node_type.inputs if port.name in fed and port.many
+    }
     outputs = {
         port.name: ArtifactRef(uri=f"{root}/{node_id}/{port.name}.{_EXTENSIONS[port.kind]}", kind=port.kind, step=node_id, port=port.name)
         for port in node_type.outputs
     }
-    upstream_keys = {port: f"{planned[ref.step].cache_key}/{ref.port}" for port, ref in inputs.items()}
+    upstream_keys: dict[str, Any] = {port: f"{planned[ref.step].cache_key}/{ref.port}" for port, ref in inputs.items()}
+    upstream_keys.update({
+        port: [f"{planned[ref.step].cache_key}/{ref.port}" for ref in refs] for port, refs in input_lists.items()
+    })
     if fingerprint_sources:
         source = node_type.source_fingerprint(node_type.Params.model_validate(params))
         if source is not None:
@@ -181,8 +190,9 @@ def _plan_step(
         image=image,
         argv=["python", "-m", ENTRYPOINT_MODULE, "--plan", plan_uri, "--step", node_id],
         inputs=inputs,
+        input_lists=input_lists,
         outputs=outputs,
-        depends_on=sorted({ref.step for ref in inputs.values()}),
+        depends_on=sorted({ref.step for ref in inputs.values()} | {r.step for refs in input_lists.values() for r in refs}),
         cache_key=cache_key(node_type.type_id, node_type.version, params, image, upstream_keys),
         retries=node.retries or 0,
         timeout_seconds=parse_duration(node.timeout) if node.timeout else None,
@@ -207,7 +217,7 @@ def _image(node_type_image: str, default_image: str | None) -> str:
     return node_type_image
 
 
-def cache_key(type_id: str, version: str, params: dict[str, Any], image: str, upstream: dict[str, str]) -> str:
+def cache_key(type_id: str, version: str, params: dict[str, Any], image: str, upstream: dict[str, Any]) -> str:
     """sha256 over everything that decides a step's output."""
     material = json.dumps(
         {"type": type_id, "version": version, "params": params, "image": image, "inputs": upstream},

@@ -199,9 +199,15 @@ def _check_edges(check: _Checker) -> dict[tuple[str, str], list[str]]:
             check.edge_error(index, label, f"a {out_port.kind} cannot feed a {in_port.kind} input", node=target.node)
         fed[(target.node, target.port)].append(edge.from_)
     for (node_id, port), sources in fed.items():
-        if len(sources) > 1:
+        node_type = check.node_type(node_id)
+        declared = node_type.input_port(port) if node_type else None
+        if len(sources) > 1 and not (declared and declared.many):
             check.node_error(node_id, f"input '{port}' is fed by {len(sources)} edges ({', '.join(sources)}); "
                              "an input takes exactly one")
+        repeated = sorted({s for s in sources if sources.count(s) > 1})
+        if repeated and declared and declared.many:
+            check.node_error(node_id, f"input '{port}' is fed by {', '.join(repeated)} more than once; "
+                             "connect each output once")
     return fed
 
 

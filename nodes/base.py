@@ -50,15 +50,21 @@ class Category(str, Enum):
 
 @dataclass(frozen=True)
 class Port:
-    """A named, typed connection point. Inputs may be optional; outputs always exist."""
+    """A named, typed connection point. Inputs may be optional; outputs always exist.
+
+    An input with ``many`` takes any number of edges (a required one at least one);
+    ``run()`` then gets a list of artifacts for it, ordered by feeder (node id, port).
+    """
 
     name: str
     kind: ArtifactKind
     required: bool = True
     description: str = ""
+    many: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind.value, "required": self.required, "description": self.description}
+        return {"name": self.name, "kind": self.kind.value, "required": self.required, "description": self.description,
+                "many": self.many}
 
 
 class Resources(BaseModel):
@@ -81,6 +87,17 @@ class Resources(BaseModel):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return format(value, "g") if isinstance(value, float) else str(value)
         return value
+
+    def cpu_cores(self) -> int:
+        """Whole cores to use: the CPU quantity rounded down, at least 1 (``"500m"`` → 1, ``"2"`` → 2)."""
+        if not self.cpu:
+            return 1
+        text = self.cpu.strip()
+        try:
+            amount = float(text[:-1]) / 1000 if text.endswith("m") else float(text)
+        except ValueError:
+            return 1
+        return max(1, int(amount)) if amount == amount and amount != float("inf") else 1
 
     def merged_over(self, base: "Resources | None") -> "Resources":
         """These resources with any unset field taken from ``base``."""
@@ -191,6 +208,8 @@ def _check_definition(cls: type[NodeType]) -> None:
                 raise NodeDefinitionError(f"node class {name}: {direction} port {port.name!r} is declared twice")
             if not isinstance(port.kind, ArtifactKind):
                 raise NodeDefinitionError(f"node class {name}: port {port.name!r} has unknown kind {port.kind!r}")
+            if port.many and direction == "output":
+                raise NodeDefinitionError(f"node class {name}: output port {port.name!r} cannot be 'many'; only inputs take several edges")
             seen.add(port.name)
     if not (isinstance(cls.Params, type) and issubclass(cls.Params, BaseModel)):
         raise NodeDefinitionError(f"node class {name}: Params must be a pydantic model")

@@ -29,12 +29,17 @@ class EndpointLauncher(Protocol):
 
 @dataclass
 class RunContext:
-    """Per-step facilities. ``input_uris`` maps each connected input port to its artifact URI."""
+    """Per-step facilities. ``input_uris`` maps each connected single input port to its artifact URI;
+    ``input_sources`` maps each input that takes many edges to its feeders (``step.port``), in the order
+    its list of artifacts arrives. ``cpus`` is how many cores the step's resources give it: trainers use
+    that many and no more."""
 
     run_id: str = "adhoc"
     step_id: str = "step"
     work_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="pipecanvas-step-")))
     input_uris: dict[str, str] = field(default_factory=dict)
+    input_sources: dict[str, list[str]] = field(default_factory=dict)
+    cpus: int = 1
     endpoints: EndpointLauncher | None = None
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("pipecanvas.node"))
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
+from .algorithms import accepts_missing
 from .artifacts import ArtifactKind, Metrics, Model, Table
 from .base import Category, NodeParams, NodeType, Port, Resources
 from .context import RunContext
@@ -21,7 +22,10 @@ if TYPE_CHECKING:  # numpy and pandas are heavy; the catalog must import fast
     import numpy as np
     import pandas as pd
 
-__all__ = ["EvaluateClassifier", "EvaluateRegressor"]
+#: below this many test rows a score is reported with a warning: one row moves accuracy by more than 3 points
+MIN_TRUSTED_TEST_ROWS = 30
+
+__all__ = ["MIN_TRUSTED_TEST_ROWS", "EvaluateClassifier", "EvaluateRegressor", "model_and_table", "test_rows", "score_classifier", "score_regressor"]
 
 _INPUTS = (
     Port("model", ArtifactKind.MODEL, description="The trained model to score."),
@@ -50,15 +54,13 @@ class EvaluateClassifier(NodeType):
     warm_imports = ("sklearn.metrics", "skops.io")
 
     def run(self, inputs: dict[str, Any], params: EvaluateClassifierParams, context: RunContext) -> dict[str, Any]:
-        model, table = _model_and_table(inputs, "classification")
-        x, y_true = _test_rows(model, table)
-        y_pred = model.predict(x)
-        labels = _labels(model, y_true)
-        values = _classification_scores(y_true, y_pred, labels, params.average)
-        values["roc_auc"], values["roc_curve"] = _roc(model, x, y_true)
+        model, table = model_and_table(inputs, "classification")
+        values = score_classifier(model, table, params.average)
         context.log(
             f"accuracy {values['accuracy']:.3f}, {params.average} F1 {values['f1']:.3f} on {values['n_test']} test rows"
         )
+        for warning in values["warnings"]:
+            context.log(f"warning: {warning}")
         return {"metrics": Metrics(values)}
 
 
@@ -81,32 +83,58 @@ class EvaluateRegressor(NodeType):
     warm_imports = ("sklearn.metrics", "skops.io")
 
     def run(self, inputs: dict[str, Any], params: EvaluateRegressorParams, context: RunContext) -> dict[str, Any]:
-        import numpy as np
-        from pandas.api import types
-        from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
-
-        model, table = _model_and_table(inputs, "regression")
-        x, y_true = _test_rows(model, table)
-        if types.is_bool_dtype(y_true) or not types.is_numeric_dtype(y_true):
-            raise NodeInputError(f"test column '{table.target}' holds categories, but the model predicts numbers")
-        actual = y_true.to_numpy(dtype=float)
-        predicted = np.asarray(model.predict(x), dtype=float)
-        values = {
-            "rmse": _number(math.sqrt(mean_squared_error(actual, predicted))),
-            "mae": _number(mean_absolute_error(actual, predicted)),
-            "r2": _number(r2_score(actual, predicted)) if len(actual) > 1 else None,
-            "n_test": len(actual),
-            "residuals": _residuals(actual, predicted, params.max_residuals),
-        }
+        model, table = model_and_table(inputs, "regression")
+        values = score_regressor(model, table, params.max_residuals)
         r2 = "n/a" if values["r2"] is None else f"{values['r2']:.3f}"
         context.log(f"RMSE {values['rmse']:.4g}, R² {r2} on {values['n_test']} test rows")
+        for warning in values["warnings"]:
+            context.log(f"warning: {warning}")
         return {"metrics": Metrics(values)}
+
+
+def score_classifier(model: Model, table: Table, average: str = "macro") -> dict[str, Any]:
+    """Every classification score of ``model`` on ``table`` as plain JSON values (checked rows, no raise on NaN)."""
+    x, y_true = test_rows(model, table)
+    y_pred = model.predict(x)
+    labels = _labels(model, y_true)
+    values = _classification_scores(y_true, y_pred, labels, average)
+    values["roc_auc"], values["roc_curve"] = _roc(model, x, y_true)
+    values["warnings"] = _small_test_warnings(len(y_true))
+    return values
+
+
+def _small_test_warnings(n_test: int) -> list[str]:
+    if n_test >= MIN_TRUSTED_TEST_ROWS:
+        return []
+    return [f"only {n_test} test row(s): one row more or less right moves accuracy by {100 / n_test:.0f} points, "
+            f"so these scores are not to be trusted; hold out at least {MIN_TRUSTED_TEST_ROWS} rows"]
+
+
+def score_regressor(model: Model, table: Table, max_residuals: int = 1000) -> dict[str, Any]:
+    """RMSE, MAE, R² and up to ``max_residuals`` (actual, predicted) pairs of ``model`` on ``table``."""
+    import numpy as np
+    from pandas.api import types
+    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+
+    x, y_true = test_rows(model, table)
+    if types.is_bool_dtype(y_true) or not types.is_numeric_dtype(y_true):
+        raise NodeInputError(f"test column '{table.target}' holds categories, but the model predicts numbers")
+    actual = y_true.to_numpy(dtype=float)
+    predicted = np.asarray(model.predict(x), dtype=float)
+    return {
+        "rmse": _number(math.sqrt(mean_squared_error(actual, predicted))),
+        "mae": _number(mean_absolute_error(actual, predicted)),
+        "r2": _number(r2_score(actual, predicted)) if len(actual) > 1 else None,
+        "n_test": len(actual),
+        "residuals": _residuals(actual, predicted, max_residuals),
+        "warnings": _small_test_warnings(len(actual)),
+    }
 
 
 _OTHER_NODE = {"classification": "Evaluate classifier", "regression": "Evaluate regressor"}
 
 
-def _model_and_table(inputs: dict[str, Any], task: str) -> tuple[Model, Table]:
+def model_and_table(inputs: dict[str, Any], task: str) -> tuple[Model, Table]:
     """The two inputs, checked to be a ``task`` model and a test table that has the model's target."""
     model, table = inputs.get("model"), inputs.get("test")
     if not isinstance(model, Model):
@@ -129,7 +157,7 @@ def _model_and_table(inputs: dict[str, Any], task: str) -> tuple[Model, Table]:
     return model, table
 
 
-def _test_rows(model: Model, table: Table) -> tuple["pd.DataFrame", "pd.Series"]:
+def test_rows(model: Model, table: Table) -> tuple["pd.DataFrame", "pd.Series"]:
     """Feature frame and true answers, after checking the rows can be scored."""
     from pandas.api import types
 
@@ -148,7 +176,8 @@ def _test_rows(model: Model, table: Table) -> tuple["pd.DataFrame", "pd.Series"]
             f"test column(s) {_quoted(text)} hold text or categories; "
             "pass the test rows through the same 'Clean and encode' node as the training rows"
         )
-    gaps = [c for c in x.columns if x[c].isna().any()] + ([table.target] if frame[table.target].isna().any() else [])
+    gaps = [] if accepts_missing(model.task, model.algorithm) else [c for c in x.columns if x[c].isna().any()]
+    gaps += [table.target] if frame[table.target].isna().any() else []
     if gaps:
         raise NodeInputError(f"test column(s) {_quoted(gaps)} have missing values; clean the test rows first")
     return x, frame[table.target]

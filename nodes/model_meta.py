@@ -43,6 +43,7 @@ class ModelSummary(BaseModel):
     classes: list[Scalar] | None = Field(None, max_length=100_000)
     input_schema: dict[str, str] | None = None
     params: dict[str, Scalar] = Field(default_factory=dict, max_length=_MAX_PARAMS)
+    rules: str | None = Field(None, max_length=200_000)  # a decision tree's rules, as text
 
 
 def meta_uri(model_uri: str) -> str:
@@ -66,7 +67,19 @@ def model_summary(model: Model) -> ModelSummary:
         classes=None if model.classes is None else [_plain(c) for c in model.classes],
         input_schema=None if model.input_schema is None else {str(k): str(v) for k, v in model.input_schema.items()},
         params=_plain_params(final),
+        rules=_rules(model),
     )
+
+
+def _rules(model: Model) -> str | None:
+    """A decision tree's rules as text, written here so the studio can show them without opening the model."""
+    from .train import tree_rules
+
+    try:
+        rules = tree_rules(model)
+    except Exception:  # a tree the rules printer cannot read is described without them
+        return None
+    return None if rules is None else rules[:200_000]
 
 
 def _plain(value: Any) -> Scalar:

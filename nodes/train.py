@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from .artifacts import ArtifactKind, Model, Table
+from .algorithms import CLASSIFIERS, REGRESSORS, build_estimator, cpu_limit, for_algorithms, labelled
 from .base import Category, NodeParams, NodeType, Port, Resources
 from .context import RunContext
 from .errors import NodeInputError
@@ -22,24 +23,36 @@ from .table_schema import infer_input_schema
 if TYPE_CHECKING:  # pandas is heavy; the catalog must import fast
     import pandas as pd
 
-__all__ = ["TrainClassifier", "TrainRegressor"]
+__all__ = [
+    "TrainClassifier", "TrainRegressor", "ClassifierParams", "RegressorParams", "features_and_target",
+    "check_class_target", "check_numeric_target", "fit", "model_artifact", "native_list", "tree_rules", "training_table",
+]
+
+
+def _field(table: dict[str, Any], param: str, default: Any, description: str, **bounds: Any) -> Any:
+    return Field(default, description=description, json_schema_extra=for_algorithms(table, param), **bounds)
 
 
 class ClassifierParams(NodeParams):
-    algorithm: Literal["logistic_regression", "random_forest", "gradient_boosting", "svm", "knn"] = Field(
-        "random_forest",
-        description="Which learning method to use: logistic regression, random forest, gradient boosting, "
-        "support vector machine (svm) or k-nearest neighbours (knn).",
+    algorithm: Literal[
+        "hist_gradient_boosting", "random_forest", "extra_trees", "gradient_boosting", "decision_tree",
+        "logistic_regression", "naive_bayes", "svm", "knn",
+    ] = Field(
+        "hist_gradient_boosting",
+        description="Which learning method to use. Histogram gradient boosting is fast on large tables and "
+        "accepts missing numbers; a decision tree gives readable rules.",
+        json_schema_extra=labelled(CLASSIFIERS),
     )
-    n_estimators: int = Field(100, ge=1, le=5000, description="Number of trees (random forest, gradient boosting).")
-    max_depth: int | None = Field(
-        None, ge=1, le=100, description="Deepest a tree may grow; empty means no limit (trees only)."
+    n_estimators: int = _field(CLASSIFIERS, "n_estimators", 100, "Number of trees (or boosting rounds).", ge=1, le=5000)
+    max_depth: int | None = _field(
+        CLASSIFIERS, "max_depth", None, "Deepest a tree may grow; empty means no limit (3 for classic boosting).",
+        ge=1, le=100,
     )
-    learning_rate: float = Field(0.1, gt=0, le=10, description="Step size of each boosting round (gradient boosting).")
-    C: float = Field(1.0, gt=0, le=1e6, description="Inverse regularisation strength; smaller is simpler (logistic regression, svm).")
-    n_neighbors: int = Field(5, ge=1, le=1000, description="How many neighbours vote (knn).")
-    max_iter: int = Field(1000, ge=1, le=100000, description="Most optimisation steps (logistic regression, svm).")
-    seed: int = Field(42, ge=0, le=2**32 - 1, description="Random seed, for results that repeat exactly.")
+    learning_rate: float = _field(CLASSIFIERS, "learning_rate", 0.1, "Step size of each boosting round.", gt=0, le=10)
+    C: float = _field(CLASSIFIERS, "C", 1.0, "Inverse regularisation strength; smaller is simpler.", gt=0, le=1e6)
+    n_neighbors: int = _field(CLASSIFIERS, "n_neighbors", 5, "How many neighbours vote.", ge=1, le=1000)
+    max_iter: int = _field(CLASSIFIERS, "max_iter", 1000, "Most optimisation steps.", ge=1, le=100000)
+    seed: int = _field(CLASSIFIERS, "seed", 42, "Random seed, for results that repeat exactly.", ge=0, le=2**32 - 1)
 
 
 class TrainClassifier(NodeType):
@@ -51,41 +64,46 @@ class TrainClassifier(NodeType):
     inputs = (Port("train", ArtifactKind.TABLE, description="Training rows with a target column."),)
     outputs = (Port("model", ArtifactKind.MODEL, description="The trained classifier."),)
     Params = ClassifierParams
-    resources = Resources(cpu="1", memory="2Gi")
-    warm_imports = ("sklearn.ensemble", "sklearn.linear_model", "sklearn.neighbors", "sklearn.svm",
-                    "sklearn.pipeline", "sklearn.preprocessing", "skops.io")
+    resources = Resources(cpu="2", memory="2Gi")
+    warm_imports = ("sklearn.ensemble", "sklearn.linear_model", "sklearn.neighbors", "sklearn.svm", "sklearn.tree",
+                    "sklearn.naive_bayes", "sklearn.pipeline", "sklearn.preprocessing", "skops.io")
 
     def run(self, inputs: dict[str, Any], params: ClassifierParams, context: RunContext) -> dict[str, Any]:
-        table = _training_table(inputs)
-        x, y = _features_and_target(table)
-        classes = _check_class_target(y, table.target)
+        table = training_table(inputs)
+        x, y = features_and_target(table, CLASSIFIERS[params.algorithm].missing_ok)
+        classes = check_class_target(y, table.target)
         if params.algorithm == "knn" and params.n_neighbors > len(x):
             raise NodeInputError(
                 f"n_neighbors is {params.n_neighbors} but the table has only {len(x)} rows; "
                 f"set n_neighbors to {len(x)} or fewer"
             )
-        estimator, seconds = _fit(_classifier(params), x, y, context)
-        model = _model(estimator, table, "classification", params.algorithm, _native_list(estimator.classes_))
+        estimator, seconds = fit(build_estimator(CLASSIFIERS, params, context.cpus), x, y, context)
+        model = model_artifact(estimator, table, "classification", params.algorithm, native_list(estimator.classes_))
         context.log(
             f"trained {params.algorithm} classifier on {len(x)} rows, {x.shape[1]} features, "
-            f"{len(classes)} classes in {seconds:.2f}s"
+            f"{len(classes)} classes in {seconds:.2f}s using {context.cpus} CPU(s)"
         )
+        _log_rules(estimator, model, context)
         return {"model": model}
 
 
 class RegressorParams(NodeParams):
-    algorithm: Literal["linear", "ridge", "random_forest", "gradient_boosting"] = Field(
-        "ridge",
-        description="Which learning method to use: plain linear regression, ridge (linear with regularisation), "
-        "random forest or gradient boosting.",
+    algorithm: Literal[
+        "hist_gradient_boosting", "random_forest", "extra_trees", "gradient_boosting", "decision_tree", "linear", "ridge",
+    ] = Field(
+        "hist_gradient_boosting",
+        description="Which learning method to use. Histogram gradient boosting is fast on large tables and "
+        "accepts missing numbers; linear and ridge are simple straight-line fits.",
+        json_schema_extra=labelled(REGRESSORS),
     )
-    alpha: float = Field(1.0, ge=0, le=1e6, description="Regularisation strength (ridge).")
-    n_estimators: int = Field(100, ge=1, le=5000, description="Number of trees (random forest, gradient boosting).")
-    max_depth: int | None = Field(
-        None, ge=1, le=100, description="Deepest a tree may grow; empty means no limit (trees only)."
+    alpha: float = _field(REGRESSORS, "alpha", 1.0, "Regularisation strength.", ge=0, le=1e6)
+    n_estimators: int = _field(REGRESSORS, "n_estimators", 100, "Number of trees (or boosting rounds).", ge=1, le=5000)
+    max_depth: int | None = _field(
+        REGRESSORS, "max_depth", None, "Deepest a tree may grow; empty means no limit (3 for classic boosting).",
+        ge=1, le=100,
     )
-    learning_rate: float = Field(0.1, gt=0, le=10, description="Step size of each boosting round (gradient boosting).")
-    seed: int = Field(42, ge=0, le=2**32 - 1, description="Random seed, for results that repeat exactly.")
+    learning_rate: float = _field(REGRESSORS, "learning_rate", 0.1, "Step size of each boosting round.", gt=0, le=10)
+    seed: int = _field(REGRESSORS, "seed", 42, "Random seed, for results that repeat exactly.", ge=0, le=2**32 - 1)
 
 
 class TrainRegressor(NodeType):
@@ -97,76 +115,41 @@ class TrainRegressor(NodeType):
     inputs = (Port("train", ArtifactKind.TABLE, description="Training rows with a numeric target column."),)
     outputs = (Port("model", ArtifactKind.MODEL, description="The trained regressor."),)
     Params = RegressorParams
-    resources = Resources(cpu="1", memory="2Gi")
-    warm_imports = ("sklearn.ensemble", "sklearn.linear_model", "skops.io")
+    resources = Resources(cpu="2", memory="2Gi")
+    warm_imports = ("sklearn.ensemble", "sklearn.linear_model", "sklearn.tree", "skops.io")
 
     def run(self, inputs: dict[str, Any], params: RegressorParams, context: RunContext) -> dict[str, Any]:
-        table = _training_table(inputs)
-        x, y = _features_and_target(table)
-        _check_numeric_target(y, table.target)
+        table = training_table(inputs)
+        x, y = features_and_target(table, REGRESSORS[params.algorithm].missing_ok)
+        check_numeric_target(y, table.target)
         if len(x) < 2:
             raise NodeInputError(f"the table has {len(x)} row(s); a regressor needs at least 2 to learn from")
-        estimator, seconds = _fit(_regressor(params), x, y, context)
-        model = _model(estimator, table, "regression", params.algorithm)
+        estimator, seconds = fit(build_estimator(REGRESSORS, params, context.cpus), x, y, context)
+        model = model_artifact(estimator, table, "regression", params.algorithm)
         context.log(
             f"trained {params.algorithm} regressor on {len(x)} rows, {x.shape[1]} features "
-            f"in {seconds:.2f}s"
+            f"in {seconds:.2f}s using {context.cpus} CPU(s)"
         )
+        _log_rules(estimator, model, context)
         return {"model": model}
 
 
-def _classifier(params: ClassifierParams) -> Any:
-    """The chosen classifier; scale-sensitive ones (linear, svm, knn) get a StandardScaler in front."""
-    from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.neighbors import KNeighborsClassifier
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import SVC
+def tree_rules(model: Model, max_depth: int = 8) -> str | None:
+    """A decision tree's rules as indented text (None for other models), for the log and the studio."""
+    from sklearn.tree import BaseDecisionTree, export_text
 
-    algorithm, seed = params.algorithm, params.seed
-    if algorithm == "random_forest":
-        return RandomForestClassifier(
-            n_estimators=params.n_estimators, max_depth=params.max_depth, random_state=seed, n_jobs=1
-        )
-    if algorithm == "gradient_boosting":
-        return GradientBoostingClassifier(
-            n_estimators=params.n_estimators,
-            learning_rate=params.learning_rate,
-            max_depth=params.max_depth or 3,
-            random_state=seed,
-        )
-    if algorithm == "logistic_regression":
-        model = LogisticRegression(C=params.C, max_iter=params.max_iter, random_state=seed)
-    elif algorithm == "svm":
-        model = SVC(C=params.C, probability=True, max_iter=params.max_iter, random_state=seed)
-    else:
-        model = KNeighborsClassifier(n_neighbors=params.n_neighbors)
-    return Pipeline([("scale", StandardScaler()), ("model", model)])
+    if not isinstance(model.estimator, BaseDecisionTree):
+        return None
+    return export_text(model.estimator, feature_names=[str(c) for c in model.feature_columns], max_depth=max_depth)
 
 
-def _regressor(params: RegressorParams) -> Any:
-    """The chosen regressor. Linear models are scale-invariant in their predictions, so no scaler."""
-    from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
-    from sklearn.linear_model import LinearRegression, Ridge
-
-    if params.algorithm == "linear":
-        return LinearRegression()
-    if params.algorithm == "ridge":
-        return Ridge(alpha=params.alpha, random_state=params.seed)
-    if params.algorithm == "random_forest":
-        return RandomForestRegressor(
-            n_estimators=params.n_estimators, max_depth=params.max_depth, random_state=params.seed, n_jobs=1
-        )
-    return GradientBoostingRegressor(
-        n_estimators=params.n_estimators,
-        learning_rate=params.learning_rate,
-        max_depth=params.max_depth or 3,
-        random_state=params.seed,
-    )
+def _log_rules(estimator: Any, model: Model, context: RunContext) -> None:
+    rules = tree_rules(model)
+    if rules:
+        context.log("decision tree rules:\n" + rules)
 
 
-def _training_table(inputs: dict[str, Any]) -> Table:
+def training_table(inputs: dict[str, Any]) -> Table:
     """The ``train`` input, checked to be a table with a target column that exists and at least one feature."""
     table = inputs.get("train")
     if not isinstance(table, Table):
@@ -183,7 +166,7 @@ def _training_table(inputs: dict[str, Any]) -> Table:
     return table
 
 
-def _features_and_target(table: Table) -> tuple["pd.DataFrame", "pd.Series"]:
+def features_and_target(table: Table, missing_ok: bool = False) -> tuple["pd.DataFrame", "pd.Series"]:
     """Feature frame and target series, after checking the features are gap-free numbers."""
     from pandas.api import types
 
@@ -194,11 +177,12 @@ def _features_and_target(table: Table) -> tuple["pd.DataFrame", "pd.Series"]:
             f"feature column(s) {_quoted(text)} hold text or categories; "
             "add a 'Clean and encode' node before training to turn them into numbers"
         )
-    gaps = [c for c in x.columns if x[c].isna().any()]
+    gaps = [] if missing_ok else [c for c in x.columns if x[c].isna().any()]
     if gaps:
         raise NodeInputError(
             f"feature column(s) {_quoted(gaps)} have missing values; "
-            "add a 'Clean and encode' node before training to fill them"
+            "add a 'Clean and encode' node before training to fill them, "
+            "or choose histogram gradient boosting, which learns from gaps"
         )
     y = table.frame[table.target]
     missing = int(y.isna().sum())
@@ -209,7 +193,7 @@ def _features_and_target(table: Table) -> tuple["pd.DataFrame", "pd.Series"]:
     return x, y
 
 
-def _check_class_target(y: "pd.Series", target: str) -> list[Any]:
+def check_class_target(y: "pd.Series", target: str) -> list[Any]:
     """The target's classes, after checking it looks like categories and has at least two."""
     from pandas.api import types
 
@@ -225,14 +209,14 @@ def _check_class_target(y: "pd.Series", target: str) -> list[Any]:
     return classes
 
 
-def _check_numeric_target(y: "pd.Series", target: str) -> None:
+def check_numeric_target(y: "pd.Series", target: str) -> None:
     from pandas.api import types
 
     if types.is_bool_dtype(y) or not types.is_numeric_dtype(y):
         raise NodeInputError(f"column '{target}' holds categories; use 'Train classifier'")
 
 
-def _fit(estimator: Any, x: "pd.DataFrame", y: "pd.Series", context: RunContext) -> tuple[Any, float]:
+def fit(estimator: Any, x: "pd.DataFrame", y: "pd.Series", context: RunContext) -> tuple[Any, float]:
     """Fit ``estimator`` and return it with the seconds taken; a non-converged fit is logged, not hidden."""
     from sklearn.exceptions import ConvergenceWarning
 
@@ -241,7 +225,8 @@ def _fit(estimator: Any, x: "pd.DataFrame", y: "pd.Series", context: RunContext)
         warnings.simplefilter("always", ConvergenceWarning)
         # scikit-learn 1.9 deprecates SVC(probability=True); it still works until 1.11.
         warnings.filterwarnings("ignore", message=".*`probability` parameter was deprecated", category=FutureWarning)
-        estimator.fit(x, y)
+        with cpu_limit(context.cpus):
+            estimator.fit(x, y)
     seconds = time.perf_counter() - started
     for warning in caught:
         if issubclass(warning.category, ConvergenceWarning):
@@ -251,7 +236,7 @@ def _fit(estimator: Any, x: "pd.DataFrame", y: "pd.Series", context: RunContext)
     return estimator, seconds
 
 
-def _model(estimator: Any, table: Table, task: str, algorithm: str, classes: list[Any] | None = None) -> Model:
+def model_artifact(estimator: Any, table: Table, task: str, algorithm: str, classes: list[Any] | None = None) -> Model:
     """The Model artifact; ``classes`` follows the estimator's ``predict_proba`` column order."""
     return Model(
         estimator=estimator,
@@ -264,7 +249,7 @@ def _model(estimator: Any, table: Table, task: str, algorithm: str, classes: lis
     )
 
 
-def _native_list(values: Any) -> list[Any]:
+def native_list(values: Any) -> list[Any]:
     """Plain Python values (``str``, ``int``, ``float``, ``bool``) from a numpy array or list."""
     return [v.item() if hasattr(v, "item") else v for v in list(values)]
 

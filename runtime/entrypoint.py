@@ -161,13 +161,16 @@ def run_step(plan_uri: str, step_id: str, log: logging.Logger) -> None:
         raise NodeInputError(f"node type '{step.type}' is not installed where this step runs")
     params = node_type.Params.model_validate(step.params)
     started = time.perf_counter()
-    inputs = {port: read_artifact(ref.kind, ref.uri) for port, ref in step.inputs.items()}
+    inputs: dict[str, Any] = {port: read_artifact(ref.kind, ref.uri) for port, ref in step.inputs.items()}
+    inputs.update({port: [read_artifact(ref.kind, ref.uri) for ref in refs] for port, refs in step.input_lists.items()})
     with tempfile.TemporaryDirectory(prefix=f"pipecanvas-{step_id}-") as work_dir:
         context = RunContext(
             run_id=os.environ.get("PIPECANVAS_RUN_ID", "adhoc"),
             step_id=step_id,
             work_dir=Path(work_dir),
             input_uris={port: ref.uri for port, ref in step.inputs.items()},
+            input_sources={port: [f"{ref.step}.{ref.port}" for ref in refs] for port, refs in step.input_lists.items()},
+            cpus=min(step.resources.cpu_cores(), os.cpu_count() or 1),
             endpoints=_EndpointLauncherOnDemand(plan, step),
             logger=log,
         )

@@ -11,10 +11,11 @@ import yaml
 
 from compiler import NodeSpec, Pipeline
 from nodes import NodeType, Resources
+from nodes.algorithms import ALGORITHMS_KEY as _ALGORITHMS_KEY, LABELS_KEY as _LABELS_KEY
 
 from .column_picker import NOT_HANDLED, special_param_widget
 
-__all__ = ["properties_panel", "param_widget_kind"]
+__all__ = ["properties_panel", "param_widget_kind", "shown_params"]
 
 
 def _field_schema(prop: dict[str, Any], defs: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -74,6 +75,19 @@ def _raw_widget(label: str, value: Any, help_text: str | None, key: str) -> Any:
         return text
 
 
+def shown_params(schema: dict[str, Any], params: dict[str, Any]) -> list[str]:
+    """The params the form shows: those a field marks for certain algorithms appear only while one is chosen."""
+    properties = schema.get("properties", {})
+    choice = properties.get("algorithm", {})
+    algorithm = params.get("algorithm", choice.get("default"))
+    if algorithm not in (choice.get("enum") or []):  # an unknown algorithm (a typo in the file): show every field
+        return list(properties)
+    return [
+        name for name, prop in properties.items()
+        if _ALGORITHMS_KEY not in prop or algorithm in prop[_ALGORITHMS_KEY]
+    ]
+
+
 def _widget(name: str, prop: dict[str, Any], nullable: bool, value: Any, key: str) -> Any:
     kind = param_widget_kind(prop)
     label = name.replace("_", " ")
@@ -82,7 +96,9 @@ def _widget(name: str, prop: dict[str, Any], nullable: bool, value: Any, key: st
         return _raw_widget(label, value, help_text, key)
     if kind == "select":
         choices = prop.get("enum") or [prop.get("const")]
-        return st.selectbox(label, choices, index=choices.index(value) if value in choices else 0, help=help_text, key=key)
+        labels = prop.get(_LABELS_KEY) or {}
+        return st.selectbox(label, choices, index=choices.index(value) if value in choices else 0, help=help_text, key=key,
+                            format_func=lambda choice: labels.get(choice, choice))
     if kind == "toggle":
         return st.toggle(label, value=bool(value), help=help_text, key=key)
     if kind in ("integer", "number"):
@@ -113,7 +129,8 @@ def properties_panel(pipeline: Pipeline, node_id: str, node_type: type[NodeType]
     defaults = node_type.Params().model_dump() if not _required(schema) else {}
     params = dict(node.params)
     changed: dict[str, Any] = {}
-    for name, raw in schema.get("properties", {}).items():
+    for name in shown_params(schema, params):
+        raw = schema["properties"][name]
         prop, nullable = _field_schema(raw, schema.get("$defs", {}))
         current = params.get(name, prop.get("default", defaults.get(name)))
         key = f"param-{revision}-{node.id}-{name}"

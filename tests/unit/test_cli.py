@@ -84,7 +84,10 @@ def test_nodes_json_describes_every_builtin_type(capsys) -> None:
     assert by_type["train.mlp"]["resources"]["gpu"] == 1
     classifier = by_type["train.classifier"]["params_schema"]["properties"]
     assert classifier["n_estimators"]["minimum"] == 1
-    assert set(classifier["algorithm"]["enum"]) == {"logistic_regression", "random_forest", "gradient_boosting", "svm", "knn"}
+    assert {"hist_gradient_boosting", "decision_tree", "naive_bayes", "extra_trees", "random_forest"} <= set(
+        classifier["algorithm"]["enum"])
+    assert classifier["algorithm"]["default"] == "hist_gradient_boosting"
+    assert {p["name"]: p["many"] for p in by_type["evaluate.compare"]["inputs"]} == {"models": True, "test": False}
     assert by_type["data.file"]["params_schema"]["required"] == ["path"]
 
 

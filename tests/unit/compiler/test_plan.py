@@ -342,3 +342,39 @@ def test_durations_that_are_refused(text: str) -> None:
 def test_durations_are_formatted_shortest_first(seconds: int, text: str) -> None:
     assert format_duration(seconds) == text
     assert parse_duration(text) == seconds
+
+
+# ---- inputs that take many ----------------------------------------------------------------------
+
+
+def _compare_doc(make_node, pipeline_doc, model_edges):
+    nodes = [
+        make_node("load", "data.sample", params={"dataset": "iris"}),
+        make_node("split", "prepare.split"),
+        make_node("forest", "train.classifier", params={"algorithm": "random_forest"}),
+        make_node("boost", "train.classifier"),
+        make_node("compare", "evaluate.compare"),
+    ]
+    edges = [("load.table", "split.table"), ("split.train", "forest.train"), ("split.train", "boost.train"),
+             *model_edges, ("split.test", "compare.test")]
+    return pipeline_doc(nodes, edges)
+
+
+def test_a_many_input_gets_every_feeder_in_a_stable_order(make_node, pipeline_doc, compile_doc) -> None:
+    plan = compile_doc(_compare_doc(make_node, pipeline_doc, [("forest.model", "compare.models"),
+                                                              ("boost.model", "compare.models")]))
+    step = plan.step("compare")
+    assert [ref.step for ref in step.input_lists["models"]] == ["boost", "forest"]
+    assert "models" not in step.inputs and step.inputs["test"].step == "split"
+    assert step.depends_on == ["boost", "forest", "split"]
+    assert load_plan_yaml(dump_plan_yaml(plan)) == plan
+
+
+def test_the_order_of_edges_into_a_many_input_keeps_the_key(make_node, pipeline_doc, compile_doc) -> None:
+    one = compile_doc(_compare_doc(make_node, pipeline_doc, [("forest.model", "compare.models"),
+                                                             ("boost.model", "compare.models")]))
+    other = compile_doc(_compare_doc(make_node, pipeline_doc, [("boost.model", "compare.models"),
+                                                               ("forest.model", "compare.models")]))
+    fewer = compile_doc(_compare_doc(make_node, pipeline_doc, [("boost.model", "compare.models")]))
+    assert keys(one) == keys(other)
+    assert changed(one, fewer) == {"compare"}

@@ -192,6 +192,20 @@ def test_an_input_fed_by_several_edges(make_node, pipeline_doc, validate_doc) ->
     assert diagnostics[0].node == "split"
 
 
+def test_an_input_that_takes_many_accepts_several_edges_but_not_the_same_one_twice(make_node, pipeline_doc,
+                                                                                     validate_doc) -> None:
+    nodes = [make_node("load", "data.sample"), make_node("split", "prepare.split"),
+             make_node("a", "train.classifier"), make_node("b", "train.classifier"), make_node("compare", "evaluate.compare")]
+    edges = [("load.table", "split.table"), ("split.train", "a.train"), ("split.train", "b.train"),
+             ("a.model", "compare.models"), ("b.model", "compare.models"), ("split.test", "compare.test")]
+    assert errors(validate_doc(pipeline_doc(nodes, edges))) == []
+    twice = validate_doc(pipeline_doc(nodes, edges + [("a.model", "compare.models")]))
+    assert errors(twice) == ["node 'compare': input 'models' is fed by a.model more than once; connect each output once"]
+    none = validate_doc(pipeline_doc(nodes, [e for e in edges if e[1] != "compare.models"]))
+    assert "node 'compare': input 'models' (model) is not connected" in errors(none)
+
+
+
 def test_a_required_input_left_unconnected(iris_doc, validate_doc) -> None:
     document = iris_doc()
     document["spec"]["edges"] = [e for e in document["spec"]["edges"] if e["to"] != "evaluate.test"]
@@ -262,14 +276,14 @@ def test_a_param_below_its_minimum(make_node, pipeline_doc, validate_doc) -> Non
         (
             "train.classifier",
             {"algorithm": "xgboost"},
-            "param 'algorithm' must be one of 'logistic_regression', 'random_forest', 'gradient_boosting', 'svm' "
-            "or 'knn' (got 'xgboost')",
+            "param 'algorithm' must be one of 'hist_gradient_boosting', 'random_forest', 'extra_trees', "
+            "'gradient_boosting', 'decision_tree', 'logistic_regression', 'naive_bayes', 'svm' or 'knn' (got 'xgboost')",
         ),
         (
             "train.regressor",
             {"algorithm": "ridg"},
-            "param 'algorithm' must be one of 'linear', 'ridge', 'random_forest' or 'gradient_boosting' (got 'ridg') "
-            "(did you mean 'ridge'?)",
+            "param 'algorithm' must be one of 'hist_gradient_boosting', 'random_forest', 'extra_trees', "
+            "'gradient_boosting', 'decision_tree', 'linear' or 'ridge' (got 'ridg') (did you mean 'ridge'?)",
         ),
         ("train.mlp", {"hidden_layers": 17}, "param 'hidden_layers' must be ≤ 16 (got 17)"),
         ("train.mlp", {"learning_rate": -0.1}, "param 'learning_rate' must be > 0 (got -0.1)"),

@@ -244,3 +244,18 @@ def test_category_target_into_evaluate_regressor_is_refused(diabetes):
     frame["progression"] = np.where(frame["progression"] > 140, "high", "low")
     with pytest.raises(NodeInputError, match="'progression' holds categories"):
         _regress(model, Table(frame, "progression"))
+
+
+def test_a_two_row_test_set_gets_a_warning_naming_the_number():
+    from nodes.train import TrainClassifier
+    from sample_tables import sample_frame
+
+    frame = sample_frame("iris")
+    train, test = Table(frame.iloc[2:], "species"), Table(frame.iloc[[0, 1]], "species")
+    model = TrainClassifier().run({"train": train}, TrainClassifier.Params(algorithm="naive_bayes"), RunContext())["model"]
+    values = EvaluateClassifier().run({"model": model, "test": test}, EvaluateClassifier.Params(), RunContext())["metrics"].values
+    assert values["accuracy"] == 1.0
+    assert values["warnings"] and "only 2 test row(s)" in values["warnings"][0] and "at least 30" in values["warnings"][0]
+    big = Table(frame.iloc[:60], "species")
+    assert EvaluateClassifier().run({"model": model, "test": big}, EvaluateClassifier.Params(),
+                                    RunContext())["metrics"].values["warnings"] == []

@@ -14,8 +14,10 @@ from nodes.evaluate import EvaluateClassifier, EvaluateRegressor
 from nodes.train import TrainClassifier, TrainRegressor
 from sample_tables import sample_frame, split_table  # tests/support/sample_tables.py
 
-CLASSIFIERS = ["logistic_regression", "random_forest", "gradient_boosting", "svm", "knn"]
-REGRESSORS = ["linear", "ridge", "random_forest", "gradient_boosting"]
+CLASSIFIERS = ["hist_gradient_boosting", "logistic_regression", "random_forest", "extra_trees", "gradient_boosting",
+               "decision_tree", "naive_bayes", "svm", "knn"]
+REGRESSORS = ["hist_gradient_boosting", "linear", "ridge", "random_forest", "extra_trees", "gradient_boosting",
+              "decision_tree"]
 
 
 def _train_classifier(table: Table, **params: object) -> Model:
@@ -99,10 +101,10 @@ def test_linear_regressors_explain_diabetes_progression(diabetes, algorithm):
     assert metrics["metrics"].values["r2"] > 0.3
 
 
-@pytest.mark.parametrize("algorithm", ["random_forest", "gradient_boosting"])
+@pytest.mark.parametrize("algorithm", ["random_forest", "extra_trees", "gradient_boosting", "hist_gradient_boosting"])
 def test_tree_regressors_beat_predicting_the_mean(diabetes, algorithm):
     train, test = diabetes
-    model = _train_regressor(train, algorithm=algorithm, n_estimators=50)
+    model = _train_regressor(train, algorithm=algorithm, n_estimators=50, max_depth=4)
     metrics = EvaluateRegressor().run({"model": model, "test": test}, EvaluateRegressor.Params(), RunContext())
     assert metrics["metrics"].values["r2"] > 0.1
 
@@ -113,7 +115,7 @@ def test_regressor_model_has_no_classes(diabetes):
     assert model.task == "regression"
     assert model.classes is None
     assert model.target == "progression"
-    assert model.algorithm == "ridge"
+    assert model.algorithm == "hist_gradient_boosting"  # the default
 
 
 def test_ridge_alpha_shrinks_the_coefficients(diabetes):
@@ -155,8 +157,18 @@ def test_text_feature_asks_for_a_clean_node():
 def test_missing_feature_values_ask_for_a_clean_node():
     frame = sample_frame("diabetes")
     frame.loc[3, "bmi"] = np.nan
-    with pytest.raises(NodeInputError, match="'bmi' have missing values.*'Clean and encode'"):
-        _train_regressor(Table(frame, "progression"))
+    with pytest.raises(NodeInputError, match="'bmi' have missing values.*'Clean and encode'.*histogram gradient"):
+        _train_regressor(Table(frame, "progression"), algorithm="ridge")
+
+
+def test_histogram_boosting_learns_from_gaps_and_is_scored_with_them():
+    """A third of one column missing: the default algorithm trains and evaluates without a clean node."""
+    frame = sample_frame("breast_cancer")
+    frame.loc[frame.index % 3 == 0, "mean radius"] = np.nan
+    train, test = split_table(frame, "diagnosis")
+    model = _train_classifier(train)
+    metrics = EvaluateClassifier().run({"model": model, "test": test}, EvaluateClassifier.Params(), RunContext())
+    assert metrics["metrics"].values["accuracy"] > 0.9
 
 
 def test_missing_target_values_are_counted():
@@ -202,3 +214,60 @@ def test_boolean_target_points_to_the_classifier():
     frame["progression"] = frame["progression"] > 140
     with pytest.raises(NodeInputError, match="'Train classifier'"):
         _train_regressor(Table(frame, "progression"))
+
+
+# --- defaults, CPUs and readable trees ---------------------------------------------------------
+
+
+def test_default_classifier_is_histogram_gradient_boosting(iris):
+    train, _ = iris
+    model = _train_classifier(train)
+    assert model.algorithm == "hist_gradient_boosting"
+    assert type(model.estimator).__name__ == "HistGradientBoostingClassifier"
+
+
+@pytest.mark.parametrize("algorithm", ["random_forest", "extra_trees", "knn"])
+def test_trainers_use_the_cpus_of_their_step(iris, algorithm):
+    train, _ = iris
+    params = TrainClassifier.Params(algorithm=algorithm, n_estimators=10)
+    model = TrainClassifier().run({"train": train}, params, RunContext(cpus=2))["model"]
+    inner = model.estimator.steps[-1][1] if hasattr(model.estimator, "steps") else model.estimator
+    assert inner.n_jobs == 2
+
+
+def test_a_forest_regressor_uses_the_cpus_of_its_step(diabetes):
+    train, _ = diabetes
+    params = TrainRegressor.Params(algorithm="random_forest", n_estimators=10)
+    model = TrainRegressor().run({"train": train}, params, RunContext(cpus=3))["model"]
+    assert model.estimator.n_jobs == 3
+
+
+def test_decision_tree_rules_are_logged_as_text(iris, caplog):
+    train, _ = iris
+    with caplog.at_level(logging.INFO, logger="pipecanvas.node"):
+        model = TrainClassifier().run(
+            {"train": train}, TrainClassifier.Params(algorithm="decision_tree", max_depth=2), RunContext()
+        )["model"]
+    from nodes.train import tree_rules
+
+    rules = tree_rules(model)
+    assert "petal" in rules and "class: setosa" in rules
+    assert any("decision tree rules" in r.getMessage() for r in caplog.records)
+    assert tree_rules(_train_classifier(train, algorithm="knn")) is None
+
+
+def test_each_param_names_the_algorithms_that_read_it():
+    """The form shows only the chosen algorithm's params: every field but 'algorithm' says which algorithms use it."""
+    schema = TrainClassifier.Params.model_json_schema()["properties"]
+    assert "n_neighbors" not in [n for n, p in schema.items() if "hist_gradient_boosting" in p.get("x-pipecanvas-algorithms", [])]
+    assert schema["n_neighbors"]["x-pipecanvas-algorithms"] == ["knn"]
+    assert "naive_bayes" not in schema["seed"]["x-pipecanvas-algorithms"]
+    assert schema["algorithm"]["x-pipecanvas-labels"]["hist_gradient_boosting"].startswith("Histogram gradient boosting")
+    assert set(schema["algorithm"]["x-pipecanvas-labels"]) == set(schema["algorithm"]["enum"])
+
+
+@pytest.mark.parametrize(("cpu", "cores"), [("2", 2), ("500m", 1), ("2500m", 2), ("1.5", 1), (None, 1), ("4", 4)])
+def test_a_steps_cpu_quantity_becomes_whole_cores(cpu, cores):
+    from nodes.base import Resources
+
+    assert Resources(cpu=cpu).cpu_cores() == cores

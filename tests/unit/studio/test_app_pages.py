@@ -131,8 +131,11 @@ def test_the_form_shows_the_selected_nodes_params_resources_retries_and_timeout(
     assert (trees.value, trees.min, trees.max) == (200, 1, 5000)
     assert widget(at.number_input, "-train-max_depth").value is None  # nullable: empty means no limit
     algorithm = widget(at.selectbox, "-train-algorithm")
-    assert algorithm.value == "random_forest" and "logistic_regression" in algorithm.options
-    assert widget(at.number_input, "-train-learning_rate").value == 0.1  # a default, not in the file
+    assert algorithm.value == "random_forest" and "Logistic regression" in algorithm.options  # human labels
+    assert widget(at.number_input, "-train-seed").value == 42  # a default, not in the file
+    shown = {w.key.rsplit("-", 1)[-1] for w in at.number_input if "-train-" in w.key}
+    assert {"n_estimators", "max_depth", "seed"} <= shown
+    assert not shown & {"learning_rate", "C", "n_neighbors", "max_iter"}  # other algorithms' params are hidden
     assert widget(at.text_input, "-train-cpu").value == "2"
     assert widget(at.number_input, "-train-retries").value == 1
     assert widget(at.text_input, "-train-timeout").value == "10m"
@@ -157,6 +160,8 @@ def test_select_and_run_settings_apply_too_and_defaults_are_not_written(home) ->
     train = studio_of(at).pipeline.node("train")
     assert train.params == {"algorithm": "logistic_regression", "n_estimators": 200}
     assert train.timeout == "30m"
+    shown = {w.key.rsplit("-", 1)[-1] for w in at.number_input if "-train-" in w.key}
+    assert {"C", "max_iter", "seed"} <= shown and "n_estimators" not in shown  # the form follows the choice
     assert (train.resources.cpu, train.resources.memory) == (None, "2Gi")
 
 

@@ -95,11 +95,12 @@ function ProblemBadge({ id, errors, warnings }: { id: string; errors: string[]; 
   return null;
 }
 
-function PortRow({ nodeId, direction, port, from }: {
+function PortRow({ nodeId, direction, port, from, connected = 0 }: {
   nodeId: string;
   direction: Direction;
   port: DrawnPort;
   from: HandleRef | null;
+  connected?: number;
 }) {
   const { accepts } = useCanvas();
   const id = handleId(direction, port.name);
@@ -108,7 +109,8 @@ function PortRow({ nodeId, direction, port, from }: {
     state = accepts(from, nodeId, direction, port.name) ? "pc-handle--ok" : "pc-handle--dim";
   }
   const optional = direction === "in" && !port.required;
-  const tip = [`${port.name} · ${port.kind}${optional ? " · optional" : ""}`, port.description].filter(Boolean).join("\n");
+  const many = direction === "in" && port.many ? ` · takes many (${connected} connected)` : "";
+  const tip = [`${port.name} · ${port.kind}${optional ? " · optional" : ""}${many}`, port.description].filter(Boolean).join("\n");
   return (
     <div className={`pc-port pc-port--${direction} ${state ? `${state}-row` : ""}`} title={tip}>
       <Handle
@@ -121,6 +123,9 @@ function PortRow({ nodeId, direction, port, from }: {
       />
       <span className={`pc-port__label ${port.unknown ? "pc-port__label--unknown" : ""} ${optional ? "pc-port__label--optional" : ""}`}>
         {port.name}
+        {direction === "in" && port.many ? (
+          <span className="pc-port__count" data-testid={`count-${nodeId}-${port.name}`}> ×{connected}</span>
+        ) : null}
       </span>
     </div>
   );
@@ -183,7 +188,8 @@ function NodeCardImpl({ id, data, selected }: NodeProps<PipeNode>) {
         <div className="pc-node__ports">
           <div className="pc-node__col">
             {inputs.map((p) => (
-              <PortRow key={p.name} nodeId={id} direction="in" port={p} from={from} />
+              <PortRow key={p.name} nodeId={id} direction="in" port={p} from={from}
+                connected={(used?.in ?? []).filter((name) => name === p.name).length} />
             ))}
           </div>
           <div className="pc-node__col pc-node__col--out">

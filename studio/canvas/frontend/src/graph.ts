@@ -193,8 +193,11 @@ export function refusal(
   const inKind = kindOf(catalog, targetType, "in", inPort);
   if (!outKind || !inKind) return "that port is not declared by the node type";
   if (outKind !== inKind) return `${article(outKind)} ${outKind} cannot feed ${article(inKind)} ${inKind} input`;
-  if (edges.some((e) => e.target === target && e.targetHandle === targetHandle)) {
-    return `input '${inPort}' already has a connection`;
+  const many = targetType ? catalog.get(targetType)?.inputs.find((p) => p.name === inPort)?.many : false;
+  const taken = edges.filter((e) => e.target === target && e.targetHandle === targetHandle);
+  if (!many && taken.length) return `input '${inPort}' already has a connection`;
+  if (taken.some((e) => e.source === source && e.sourceHandle === sourceHandle)) {
+    return `that output already feeds input '${inPort}'`;
   }
   if (reaches(edges, target, source)) return "that connection would make a loop";
   return null;

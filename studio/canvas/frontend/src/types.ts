@@ -10,6 +10,7 @@ export interface PortSpec {
   kind: ArtifactKind;
   required: boolean;
   description?: string;
+  many?: boolean; // an input that takes several edges
 }
 
 /** One entry of the node catalog, as `NodeType.describe()` writes it (minus the params schema). */
