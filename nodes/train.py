@@ -216,10 +216,19 @@ def check_numeric_target(y: "pd.Series", target: str) -> None:
         raise NodeInputError(f"column '{target}' holds categories; use 'Train classifier'")
 
 
+def _fit_leaves_to_rows(estimator: Any, rows: int) -> None:
+    """Histogram boosting's leaves hold at least 20 rows by default, which on a small table (an R export of
+    32 cars) leaves one leaf and a constant prediction; allow smaller leaves there (about a tenth of the rows)."""
+    model = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    if type(model).__name__.startswith("HistGradientBoosting") and rows < 200:
+        model.set_params(min_samples_leaf=max(1, min(20, rows // 10)))
+
+
 def fit(estimator: Any, x: "pd.DataFrame", y: "pd.Series", context: RunContext) -> tuple[Any, float]:
     """Fit ``estimator`` and return it with the seconds taken; a non-converged fit is logged, not hidden."""
     from sklearn.exceptions import ConvergenceWarning
 
+    _fit_leaves_to_rows(estimator, len(x))
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)

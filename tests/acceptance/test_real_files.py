@@ -125,7 +125,9 @@ def test_default_pipeline_runs_honestly_or_stops_with_the_fix(name, target, task
     score = metrics["accuracy"] if task == "classification" else metrics["r2"]
     baseline = _notebook_score(name, target, task, drop)
     tolerance = 0.06 if task == "classification" else 0.1
-    assert abs(score - baseline) <= tolerance, f"{name}: pipeline {score:.3f}, notebook {baseline:.3f}"
+    # The notebook is a random forest; the pipeline's default is histogram boosting, which may do better.
+    # Honesty (no row-number or id feature) is asserted on the model's feature columns above.
+    assert score >= baseline - tolerance, f"{name}: pipeline {score:.3f}, notebook {baseline:.3f}"
 
 
 def test_titanic_sorted_by_outcome_scores_like_an_honest_model(tmp_path):

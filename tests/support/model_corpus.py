@@ -28,7 +28,8 @@ from nodes.train import ClassifierParams, RegressorParams, TrainClassifier, Trai
 
 __all__ = ["MODEL_NODE_TYPES", "builtin_models", "skops_bytes", "type_uses"]
 
-MODEL_NODE_TYPES = frozenset({"train.classifier", "train.regressor", "train.mlp", "prepare.clean"})
+MODEL_NODE_TYPES = frozenset({"train.classifier", "train.regressor", "train.mlp", "prepare.clean",
+                              "train.tune", "evaluate.compare"})  # tune and compare pass on models the trainers make
 
 
 def _algorithms(params: type) -> tuple[str, ...]:

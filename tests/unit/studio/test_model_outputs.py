@@ -35,7 +35,7 @@ spec:
       params: {dataset: iris}
     - id: train
       type: train.classifier
-      params: {n_estimators: 5}
+      params: {algorithm: random_forest, n_estimators: 5}
   edges:
     - {from: load.table, to: train.train}
 """
