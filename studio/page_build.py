@@ -13,7 +13,7 @@ from runtime.run_store import RunRecord
 from runtime.runs import cancel_run, resume_run, start_run
 
 from .backend_choice import backend_panel
-from .canvas import canvas, pending_graph
+from .canvas import canvas, pending_graph, pending_selection
 from .canvas.graph import apply_graph, pipeline_to_graph
 from .outputs import log_tail, show_outputs
 from .properties import properties_panel
@@ -39,13 +39,15 @@ def _files_sidebar(s: Studio) -> None:
             s.replace(blank_pipeline(), source="new pipeline")
         else:
             s.replace(parse_pipeline((EXAMPLES / choice).read_bytes(), source=choice).pipeline, source=choice)
-        s.selected, s.run_id = None, None
+        s.run_id = None
+        s.select(None)
         st.rerun()
     upload = st.sidebar.file_uploader("Open a YAML file", type=["yaml", "yml"], key=f"upload-{s.revision}")
     if upload is not None:
         try:
             s.replace(parse_pipeline(upload.getvalue(), source=upload.name).pipeline, source=upload.name)
-            s.selected, s.run_id = None, None
+            s.run_id = None
+            s.select(None)
             st.rerun()
         except SpecError as exc:
             st.sidebar.error(f"{upload.name} could not be opened; your current pipeline is unchanged.")
@@ -134,14 +136,12 @@ def _canvas_area(s: Studio, diagnostics: list, run: RunRecord | None) -> None:
     status = canvas_status(s.run_id)
     st.session_state[_SEEN_KEY] = _progress(run, status)
     result = canvas(catalog_description(), pipeline_to_graph(s.pipeline, diagnostics), s.revision, status, s.selected,
-                    key=_CANVAS_KEY)
+                    key=_CANVAS_KEY, selection_revision=s.selection_revision)
     if result.graph is not None:  # build_page applies an edit before drawing; this one came in meanwhile
         s.replace(apply_graph(s.pipeline, result.graph), structural=False)
         st.rerun()
-    if result.selected and result.selected != s.selected:
-        s.selected = result.selected  # the node panel is drawn after the canvas: it follows in this run
-    if result.event and result.event.get("type") == "selection_cleared" and s.selected:
-        s.selected = None
+    if result.selection is not None:  # the node panel is drawn after the canvas: it follows in this run
+        s.follow_canvas(result.selection.nodes, result.selection.primary)
 
 
 def _progress(run: RunRecord | None, status: dict) -> tuple | None:
@@ -184,7 +184,7 @@ def _problems(s: Studio, diagnostics: list) -> None:
         error = d.severity == "error"
         icon, label = (":material/error:", "Error") if error else (":material/warning:", "Warning")
         if d.node and st.button(f"{label}: {d.message}", icon=icon, key=f"problem-{i}", help="Select this node"):
-            s.selected = d.node
+            s.select(d.node)
             st.rerun()
         elif not d.node:
             st.markdown(f"{icon} {':red' if error else ':orange'}[{label}:] {d.message}")
@@ -195,6 +195,9 @@ def _node_panel(s: Studio) -> None:
         st.caption("Select a node on the canvas to see its settings and outputs.")
         return
     node = s.pipeline.node(s.selected)
+    if len(s.selection) > 1:
+        st.caption(f"{len(s.selection)} nodes selected ({', '.join(s.selection)}); Delete removes them all. "
+                   f"The form shows `{node.id}`, selected last.")
     tabs = st.tabs(["Properties", "Outputs", "Logs"])
     with tabs[0]:
         updated = properties_panel(s.pipeline, node.id, catalog().get(node.type), s.revision)
@@ -239,6 +242,9 @@ def build_page() -> None:
     edit = pending_graph(_CANVAS_KEY, s.revision)
     if edit is not None:
         s.replace(apply_graph(s.pipeline, edit), structural=False)
+    picked = pending_selection(_CANVAS_KEY)  # after the edit: a node just deleted is no longer selectable
+    if picked is not None:
+        s.follow_canvas(picked.nodes, picked.primary)
     _files_sidebar(s)
     _name_bar(s)
     found = s.diagnostics()  # the compiler's checks, run once per page run

@@ -32,7 +32,8 @@ def open_run(s: Studio, run_id: str) -> str | None:
     except SpecError as exc:  # the stored snapshot was valid when it ran; a newer catalog may disagree
         return f"Run {run.id}'s pipeline could not be opened: {exc}"
     s.replace(loaded.pipeline, source=f"run {run.id}")
-    s.run_id, s.selected = run.id, None
+    s.run_id = run.id
+    s.select(None)
     return None
 
 

@@ -42,7 +42,12 @@ class Studio:
     pipeline: Pipeline = field(default_factory=blank_pipeline)
     revision: int = 0
     source: str = "new pipeline"
+    #: the node whose form is shown: the canvas's node selected last
     selected: str | None = None
+    #: every node highlighted on the canvas (``selected`` among them)
+    selection: tuple[str, ...] = ()
+    #: bumped when Python itself selects (``select``): only then does the canvas take ``selected``
+    selection_revision: int = 0
     run_id: str | None = None
     notice: str | None = None
     backend: str = "local"
@@ -59,6 +64,18 @@ class Studio:
             self.revision += 1
         if self.selected and self.pipeline.node(self.selected) is None:
             self.selected = None
+        self.selection = tuple(n for n in self.selection if self.pipeline.node(n) is not None)
+
+    def select(self, node_id: str | None) -> None:
+        """Select ``node_id`` alone (None: nothing), on the canvas too."""
+        self.selected = node_id
+        self.selection = (node_id,) if node_id else ()
+        self.selection_revision += 1
+
+    def follow_canvas(self, nodes: tuple[str, ...], primary: str | None) -> None:
+        """Take the canvas's own selection: its form is shown; the canvas is not told (it knows)."""
+        self.selection = tuple(n for n in nodes if self.pipeline.node(n) is not None)
+        self.selected = primary if primary in self.selection else None
 
     def diagnostics(self) -> list[Diagnostic]:
         return validate_pipeline(self.pipeline, catalog())

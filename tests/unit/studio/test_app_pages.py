@@ -203,10 +203,29 @@ def test_a_missing_input_is_listed_with_its_node_and_clicking_it_selects_the_nod
     assert ("clean.train", "train.train") not in [(e.from_, e.to) for e in studio_of(at).pipeline.spec.edges]
     problem = next(b for b in at.button if b.label.endswith("node 'train': input 'train' (table) is not connected"))
     assert at.button(key="run").disabled
+    revision = studio_of(at).selection_revision
     problem.click()
     ran(at)
     assert studio_of(at).selected == "train"
+    assert studio_of(at).selection_revision == revision + 1  # the canvas is told to select it
     assert "**Train classifier** · `train`" in texts(at.markdown)
+
+
+def test_the_form_follows_the_canvas_selection_and_python_selects_only_on_request(home) -> None:
+    at = build_app(iris())
+    revision = studio_of(at).selection_revision
+    at.session_state["canvas"] = {"selection": {"nodes": ["split"], "primary": "split", "stamp": "s1"}}
+    ran(at)
+    assert "**Train/test split** · `split`" in texts(at.markdown)
+    at.session_state["canvas"] = {"selection": {"nodes": ["split", "train"], "primary": "train", "stamp": "s2"}}
+    ran(at)
+    assert "**Train classifier** · `train`" in texts(at.markdown)
+    assert any(c.startswith("2 nodes selected (split, train)") for c in texts(at.caption))
+    # Following the canvas never asks the canvas to change its selection (that pushed a stale click back).
+    assert studio_of(at).selection_revision == revision
+    at.session_state["canvas"] = {"selection": {"nodes": [], "primary": None, "stamp": "s3"}}
+    ran(at)
+    assert studio_of(at).selected is None and not any("`train`" in m for m in texts(at.markdown))
 
 
 def test_connecting_the_input_again_clears_the_problem(home) -> None:

@@ -70,7 +70,9 @@ export interface CanvasData {
   graph: WireGraph;
   graph_revision: number;
   status: Record<string, NodeStatus>;
+  /** The node Python wants selected; applied on mount and whenever `selection_revision` changes, never else. */
   selected: string | null;
+  selection_revision: number;
   height?: number;
 }
 
@@ -86,9 +88,19 @@ export interface CanvasEvent {
   [key: string]: unknown;
 }
 
+/**
+ * The selection as React Flow holds it (the highlighted cards), sent whenever it
+ * changes: the form shows `primary`, the node selected last.
+ */
+export interface SentSelection {
+  nodes: string[];
+  primary: string | null;
+  stamp: string;
+}
+
 export type CanvasState = {
   graph: SentGraph;
-  selected: string;
+  selection: SentSelection;
   event: CanvasEvent;
 };
 
