@@ -15,6 +15,7 @@ from runtime.runs import cancel_run, resume_run, start_run
 from .backend_choice import backend_panel
 from .canvas import canvas, pending_graph, pending_selection
 from .canvas.graph import apply_graph, pipeline_to_graph
+from .outdated import Freshness, freshness
 from .outputs import log_tail, show_outputs
 from .properties import properties_panel
 from .run_status import canvas_status, run_record, store
@@ -25,6 +26,7 @@ __all__ = ["build_page"]
 
 _CANVAS_KEY = "canvas"
 _SEEN_KEY = "_pipecanvas_run_shown"
+_FRESHNESS_KEY = "_pipecanvas_freshness"
 _POLL_SECONDS = 0.5
 #: The canvas polls the run store faster, so a step's new state shows within a second (benchmarks/canvas.py).
 _CANVAS_POLL_SECONDS = 0.25
@@ -73,7 +75,7 @@ def _name_bar(s: Studio) -> None:
         backend_panel(s)
 
 
-def _run_bar(s: Studio, errors: list, run: RunRecord | None) -> None:
+def _run_bar(s: Studio, errors: list, run: RunRecord | None, fresh: Freshness | None) -> None:
     active = run is not None and not run.finished
     cols = st.columns([1, 1, 1, 4])
     reason = f"Fix {len(errors)} problem(s) first" if errors else None
@@ -84,9 +86,18 @@ def _run_bar(s: Studio, errors: list, run: RunRecord | None) -> None:
         _guarded(s, "The run could not be cancelled", lambda: cancel_run(s.run_id))
         st.rerun()
     can_resume = run is not None and run.finished and run.state.value != "succeeded"
-    if cols[2].button("Resume", disabled=not can_resume, key="resume", width="stretch",
-                      help="Re-run the failed and skipped steps, reusing the ones that succeeded"):
-        _guarded(s, "The run could not be resumed", lambda: resume_run(s.run_id))
+    changed = fresh is not None and fresh.changed
+    if changed:  # the stored run is not what the canvas shows: run the canvas, the unchanged steps come from the cache
+        resume_help = (reason or f"Run the pipeline as it is now; the steps that did not change since run {s.run_id} "
+                       "are taken from its results")
+    else:
+        resume_help = "Re-run the failed and skipped steps, reusing the ones that succeeded"
+    if cols[2].button("Resume", disabled=not can_resume or (changed and bool(errors)), key="resume", width="stretch",
+                      help=resume_help):
+        if changed:
+            _guarded(s, "The run could not be resumed", lambda: _start(s))
+        else:
+            _guarded(s, "The run could not be resumed", lambda: resume_run(s.run_id))
         st.rerun()
     with cols[3]:
         _run_line(errors, run)
@@ -97,7 +108,8 @@ def _run_bar(s: Studio, errors: list, run: RunRecord | None) -> None:
 def _run_line(errors: list, run: RunRecord | None) -> None:
     """Why Run is disabled, or the run's state (``_watch_run`` reruns the page when it changes)."""
     if errors:
-        st.warning(f"Run is disabled: {len(errors)} problem(s) to fix (see the list below).")
+        first = f": {errors[0].message}" if len(errors) == 1 else " (see the list below)"
+        st.warning(f"Run is disabled: {len(errors)} problem(s) to fix{first}.")
     elif run is not None:
         st.info(f"Run `{run.id}`: **{run.state.value}**" + (f" — {run.error}" if run.error else ""))
 
@@ -125,7 +137,20 @@ def _guarded(s: Studio, failure: str, action: Callable[[], object]) -> None:
         s.notice = None
 
 
-def _canvas_area(s: Studio, diagnostics: list, run: RunRecord | None) -> None:
+def _freshness(s: Studio) -> Freshness | None:
+    """What changed on the canvas since the run shown; computed once per edit (the run's keys never change)."""
+    if not s.run_id:
+        return None
+    cached = st.session_state.get(_FRESHNESS_KEY)
+    if cached and cached[0] == s.run_id and cached[1] is s.pipeline:
+        return cached[2]
+    steps = store().steps(s.run_id)
+    result = freshness(s.pipeline, catalog(), steps) if steps else None
+    st.session_state[_FRESHNESS_KEY] = (s.run_id, s.pipeline, result)
+    return result
+
+
+def _canvas_area(s: Studio, diagnostics: list, run: RunRecord | None, fresh: Freshness | None) -> None:
     """The canvas, drawn with the page (never in a fragment; ``_watch_run`` reruns the page for new states).
 
     Streamlit now and then drops and re-creates a component that sits in a fragment calling ``st.rerun()``
@@ -135,6 +160,9 @@ def _canvas_area(s: Studio, diagnostics: list, run: RunRecord | None) -> None:
     """
     status = canvas_status(s.run_id)
     st.session_state[_SEEN_KEY] = _progress(run, status)
+    for node_id in fresh.outdated if fresh else ():
+        if node_id in status and status[node_id]["state"] in ("succeeded", "cached", "failed"):
+            status[node_id] = {**status[node_id], "outdated": True}
     result = canvas(catalog_description(), pipeline_to_graph(s.pipeline, diagnostics), s.revision, status, s.selected,
                     key=_CANVAS_KEY, selection_revision=s.selection_revision)
     if result.graph is not None:  # build_page applies an edit before drawing; this one came in meanwhile
@@ -190,7 +218,7 @@ def _problems(s: Studio, diagnostics: list) -> None:
             st.markdown(f"{icon} {':red' if error else ':orange'}[{label}:] {d.message}")
 
 
-def _node_panel(s: Studio) -> None:
+def _node_panel(s: Studio, fresh: Freshness | None) -> None:
     if not s.selected or s.pipeline.node(s.selected) is None:
         st.caption("Select a node on the canvas to see its settings and outputs.")
         return
@@ -209,6 +237,10 @@ def _node_panel(s: Studio) -> None:
         if step is None:
             st.caption("Run the pipeline to see this node's outputs.")
         else:
+            if fresh is not None and node.id in fresh.outdated:
+                st.warning(f"From the previous run ({s.run_id}): this node or a step upstream of it changed since, "
+                           "so these results are out of date. Run (or Resume) to update them.",
+                           icon=":material/history:")
             st.caption(f"{step.state.value} · attempt {step.attempt}" + (f" · {step.reason}" if step.reason else ""))
             if step.error:
                 st.error(step.error)
@@ -251,11 +283,12 @@ def build_page() -> None:
     diagnostics = found + s.preflight
     errors = [d for d in found if d.severity == "error"]
     run = run_record(s.run_id)  # once, before the steps are read: the page shows one moment of the run
-    _run_bar(s, errors, run)
-    _canvas_area(s, diagnostics, run)
+    fresh = _freshness(s)
+    _run_bar(s, errors, run, fresh)
+    _canvas_area(s, diagnostics, run, fresh)
     left, right = st.columns([3, 2])
     with left:
-        _node_panel(s)
+        _node_panel(s, fresh)
     with right:
         _problems(s, diagnostics)
     keep_run_link(s)

@@ -62,6 +62,8 @@ export interface NodeStatus {
   state: RunState;
   elapsed?: number | null;
   attempt?: number;
+  /** The node changed since this run (its cache key differs): the state and outputs are from the previous run. */
+  outdated?: boolean;
 }
 
 /** What Python sends on every script run. */
