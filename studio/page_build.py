@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import streamlit as st
@@ -15,6 +16,7 @@ from runtime.runs import cancel_run, resume_run, start_run
 from .backend_choice import backend_panel
 from .canvas import canvas, pending_graph, pending_selection
 from .canvas.graph import apply_graph, pipeline_to_graph
+from .drafts import autosave, follow_draft_link, keep_draft_link, name_if_unnamed, recent_drafts
 from .outdated import Freshness, freshness
 from .outputs import log_tail, show_outputs
 from .properties import properties_panel
@@ -27,48 +29,91 @@ __all__ = ["build_page"]
 _CANVAS_KEY = "canvas"
 _SEEN_KEY = "_pipecanvas_run_shown"
 _FRESHNESS_KEY = "_pipecanvas_freshness"
+_UPLOAD_ROUNDS = "_pipecanvas_upload_rounds"
 _POLL_SECONDS = 0.5
 #: The canvas polls the run store faster, so a step's new state shows within a second (benchmarks/canvas.py).
 _CANVAS_POLL_SECONDS = 0.25
 
 
-def _files_sidebar(s: Studio) -> None:
+def _files_sidebar(s: Studio, yaml_text: str) -> None:
     st.sidebar.header("Pipeline")
     examples = sorted(p.name for p in EXAMPLES.glob("*.yaml"))
     choice = st.sidebar.selectbox("New from the gallery", ["blank canvas", *examples], key="gallery-choice")
     if st.sidebar.button("Create", key="gallery-open", width="stretch", help="Replace the canvas with this example"):
         if choice == "blank canvas":
-            s.replace(blank_pipeline(), source="new pipeline")
+            s.offer(blank_pipeline(), "new pipeline", current_yaml=yaml_text)
         else:
-            s.replace(parse_pipeline((EXAMPLES / choice).read_bytes(), source=choice).pipeline, source=choice)
-        s.run_id = None
-        s.select(None)
+            s.offer(parse_pipeline((EXAMPLES / choice).read_bytes(), source=choice).pipeline, choice,
+                    current_yaml=yaml_text)
         st.rerun()
-    upload = st.sidebar.file_uploader("Open a YAML file", type=["yaml", "yml"], key=f"upload-{s.revision}")
+    rounds = st.session_state.setdefault(_UPLOAD_ROUNDS, 0)
+    upload = st.sidebar.file_uploader("Open a YAML file", type=["yaml", "yml"], key=f"upload-{s.revision}-{rounds}")
     if upload is not None:
         try:
-            s.replace(parse_pipeline(upload.getvalue(), source=upload.name).pipeline, source=upload.name)
-            s.run_id = None
-            s.select(None)
-            st.rerun()
+            loaded = parse_pipeline(upload.getvalue(), source=upload.name).pipeline
         except SpecError as exc:
             st.sidebar.error(f"{upload.name} could not be opened; your current pipeline is unchanged.")
             for d in exc.diagnostics:
                 st.sidebar.caption(f"line {d.line}: {d.message}" if d.line else d.message)
-    yaml_text = dump_pipeline(s.pipeline)
-    st.sidebar.download_button("Save YAML", yaml_text, file_name=f"{s.pipeline.metadata.name}.yaml",
-                               mime="application/x-yaml", width="stretch", key="save-yaml")
+        else:
+            st.session_state[_UPLOAD_ROUNDS] = rounds + 1  # taken: the uploader starts empty again
+            s.offer(loaded, upload.name, current_yaml=yaml_text)
+            st.rerun()
+    if st.sidebar.download_button("Save YAML", yaml_text, file_name=f"{s.pipeline.metadata.name}.yaml",
+                                  mime="application/x-yaml", width="stretch", key="save-yaml"):
+        s.opened_yaml = yaml_text  # in a file now: replacing the canvas need not ask
     # Drawn only while open: highlighting a 250-node pipeline's YAML costs the browser ~0.3 s on every page load.
     with st.sidebar.expander("YAML (read-only)", key="yaml-view", on_change="rerun") as view:
         if view.open:
             st.code(yaml_text, language="yaml")
+    _drafts_list(s)
+
+
+def _drafts_list(s: Studio) -> None:
+    """The pipelines saved as drafts, newest edit first; opening one goes through the same question."""
+    drafts = [d for d in recent_drafts() if d.id != s.draft_id]
+    if not drafts:
+        return
+    with st.sidebar.expander(f"Drafts ({len(drafts)})", key="drafts-list"):
+        labels = {d.id: f"{d.name} · {time.strftime('%d %b %H:%M', time.localtime(d.updated_at))}" for d in drafts}
+        picked = st.selectbox("Draft", list(labels), format_func=labels.get, key="draft-choice")
+        if st.button("Open draft", key="draft-open", width="stretch"):
+            draft = next(d for d in drafts if d.id == picked)
+            try:
+                loaded = parse_pipeline(draft.pipeline_yaml, source=f"draft {draft.id}").pipeline
+            except SpecError as exc:
+                st.sidebar.error(f"Draft {draft.id} could not be opened: {exc}")
+                return
+            s.offer(loaded, f"draft {draft.name}", current_yaml=dump_pipeline(s.pipeline), draft_id=draft.id)
+            st.rerun()
+
+
+def _confirm_replace(s: Studio) -> None:
+    """Ask before a file, an example or a run replaces a canvas with unsaved changes."""
+    pending = s.pending
+    if pending is None:
+        return
+    where = f" (kept as draft `{s.draft_id}`, listed under Drafts in the sidebar)" if s.draft_id else ""
+    with st.container(border=True, key="confirm-replace"):
+        st.warning(f"Replace the canvas with **{pending.source}**? Your changes to "
+                   f"**{s.pipeline.metadata.name}** are not in a file{where}.", icon=":material/warning:")
+        left, right, _ = st.columns([1, 1, 3])
+        if left.button("Replace", key="confirm-replace-yes", type="primary", width="stretch"):
+            s.open(pending.pipeline, pending.source, pending.run_id, draft_id=pending.draft_id)
+            st.rerun()
+        if right.button("Keep editing", key="confirm-replace-no", width="stretch"):
+            s.pending = None
+            st.rerun()
 
 
 def _name_bar(s: Studio) -> None:
     left, right = st.columns([3, 2])
-    name = left.text_input("Pipeline name", value=s.pipeline.metadata.name, key=f"name-{s.revision}",
-                           help="Lowercase letters, digits and '-', e.g. iris-classifier.")
+    key = f"name-{s.revision}"
+    shown = {} if key in st.session_state else {"value": s.pipeline.metadata.name}  # a derived name is preset there
+    name = left.text_input("Pipeline name", key=key, help="Lowercase letters, digits and '-', e.g. iris-classifier.",
+                           **shown)
     if name != s.pipeline.metadata.name:
+        s.named = True
         metadata = s.pipeline.metadata.model_copy(update={"name": name})
         s.replace(s.pipeline.model_copy(update={"metadata": metadata}), structural=False)
     with right:
@@ -270,14 +315,16 @@ def _logs(s: Studio, node_id: str) -> None:
 
 def build_page() -> None:
     s = studio()
-    follow_run_link(s)
+    follow_run_link(s, draft_opened=follow_draft_link(s))
     edit = pending_graph(_CANVAS_KEY, s.revision)
     if edit is not None:
         s.replace(apply_graph(s.pipeline, edit), structural=False)
     picked = pending_selection(_CANVAS_KEY)  # after the edit: a node just deleted is no longer selectable
     if picked is not None:
         s.follow_canvas(picked.nodes, picked.primary)
-    _files_sidebar(s)
+    name_if_unnamed(s, f"name-{s.revision}")
+    _files_sidebar(s, dump_pipeline(s.pipeline))
+    _confirm_replace(s)
     _name_bar(s)
     found = s.diagnostics()  # the compiler's checks, run once per page run
     diagnostics = found + s.preflight
@@ -291,5 +338,7 @@ def build_page() -> None:
         _node_panel(s, fresh)
     with right:
         _problems(s, diagnostics)
+    autosave(s, dump_pipeline(s.pipeline))  # every edit reruns the page: it is saved before the next one
     keep_run_link(s)
+    keep_draft_link(s)
     _watch_run(s)  # last: the canvas above has recorded what it shows

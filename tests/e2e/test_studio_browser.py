@@ -170,6 +170,7 @@ def test_build_run_and_save_the_iris_pipeline_from_the_palette(page, shot, tmp_p
     yaml_view(page).filter(has_text="n_estimators: 70").wait_for(state="attached")
     assert canvas.positions() != saved_positions
     page.get_by_test_id("stFileUploader").locator("input[type=file]").set_input_files(tmp_path / "saved.yaml")
+    page.get_by_role("button", name="Replace", exact=True).click()  # the canvas changed since it was saved: asked first
     wait_until(lambda: canvas.positions() == saved_positions, "the canvas to show the reopened file")
     assert canvas.edges() == set(WIRES)
     assert download_yaml(page, tmp_path, "reopened.yaml") == saved

@@ -132,5 +132,5 @@ def open_example(page: Any, name: str) -> None:
 
 def form_node(page: Any) -> str | None:
     """The id of the node whose properties form is shown (its heading reads "**Title** · `id`"), or None."""
-    heading = page.get_by_test_id("stTabs").get_by_test_id("stMarkdown").locator("code")
-    return heading.first.inner_text() if heading.count() else None
+    shown = page.get_by_test_id("stTabs").get_by_test_id("stMarkdown").locator("code").all_inner_texts()
+    return shown[0] if shown else None  # read at once: the form may go away while it is being read
