@@ -17,7 +17,6 @@ from .backend_choice import backend_panel
 from .canvas import canvas, pending_graph, pending_selection
 from .canvas.graph import apply_graph, pipeline_to_graph
 from .drafts import autosave, follow_draft_link, keep_draft_link, name_if_unnamed, recent_drafts
-from .machine_check import machine_diagnostics
 from .outdated import Freshness, freshness
 from .outputs import log_tail, show_outputs
 from .properties import properties_panel
@@ -31,10 +30,6 @@ _CANVAS_KEY = "canvas"
 _SEEN_KEY = "_pipecanvas_run_shown"
 _FRESHNESS_KEY = "_pipecanvas_freshness"
 _UPLOAD_ROUNDS = "_pipecanvas_upload_rounds"
-#: The canvas fills the window below the name and run bars (never under 420 px, see Canvas.tsx).
-_CANVAS_HEIGHT = "calc(100vh - 215px)"
-#: Streamlit's default top padding (6rem) would push the canvas below the fold at 1280×720.
-_EDITOR_CSS = "<style>[data-testid=stMainBlockContainer]{padding-top:1.5rem;padding-bottom:1rem}</style>"
 _POLL_SECONDS = 0.5
 #: The canvas polls the run store faster, so a step's new state shows within a second (benchmarks/canvas.py).
 _CANVAS_POLL_SECONDS = 0.25
@@ -129,8 +124,6 @@ def _run_bar(s: Studio, errors: list, run: RunRecord | None, fresh: Freshness | 
     active = run is not None and not run.finished
     cols = st.columns([1, 1, 1, 4])
     reason = f"Fix {len(errors)} problem(s) first" if errors else None
-    if not s.pipeline.spec.nodes:
-        reason = "Add a node first"
     if cols[0].button("▶ Run", type="primary", disabled=bool(errors) or active, help=reason, key="run", width="stretch"):
         _guarded(s, "The run could not start", lambda: _start(s))
         st.rerun()
@@ -152,27 +145,18 @@ def _run_bar(s: Studio, errors: list, run: RunRecord | None, fresh: Freshness | 
             _guarded(s, "The run could not be resumed", lambda: resume_run(s.run_id))
         st.rerun()
     with cols[3]:
-        _run_line(errors, run, empty=not s.pipeline.spec.nodes)
+        _run_line(errors, run)
     if s.notice:
         st.error(s.notice)
 
 
-def _run_line(errors: list, run: RunRecord | None, empty: bool = False) -> None:
+def _run_line(errors: list, run: RunRecord | None) -> None:
     """Why Run is disabled, or the run's state (``_watch_run`` reruns the page when it changes)."""
-    if empty:
-        st.caption("Add a node to start: drag one from the palette, or open an example from the sidebar.")
-    elif errors:
-        first = f": {errors[0].message}" if len(errors) == 1 else " (see the list beside the canvas)"
+    if errors:
+        first = f": {errors[0].message}" if len(errors) == 1 else " (see the list below)"
         st.warning(f"Run is disabled: {len(errors)} problem(s) to fix{first}.")
     elif run is not None:
-        line = f"Run `{run.id}`: **{run.state.value}**" + (f" — {run.error}" if run.error else "")
-        if run.finished and run.state.value != "succeeded":
-            st.error(f"{line}. Fix the problem, then press **Resume**: the steps that succeeded are reused.",
-                     icon=":material/error:")
-        elif run.finished:
-            st.success(line, icon=":material/check_circle:")
-        else:
-            st.info(line)
+        st.info(f"Run `{run.id}`: **{run.state.value}**" + (f" — {run.error}" if run.error else ""))
 
 
 def _start(s: Studio) -> None:
@@ -219,13 +203,13 @@ def _canvas_area(s: Studio, diagnostics: list, run: RunRecord | None, fresh: Fre
     lose its viewport and any edit it has not sent yet. ``run`` is read before the steps: when it has
     ended, so have they.
     """
-    status = canvas_status(s.run_id, active=run is not None and not run.finished)
+    status = canvas_status(s.run_id)
     st.session_state[_SEEN_KEY] = _progress(run, status)
     for node_id in fresh.outdated if fresh else ():
         if node_id in status and status[node_id]["state"] in ("succeeded", "cached", "failed"):
             status[node_id] = {**status[node_id], "outdated": True}
     result = canvas(catalog_description(), pipeline_to_graph(s.pipeline, diagnostics), s.revision, status, s.selected,
-                    key=_CANVAS_KEY, selection_revision=s.selection_revision, height=_CANVAS_HEIGHT)
+                    key=_CANVAS_KEY, selection_revision=s.selection_revision)
     if result.graph is not None:  # build_page applies an edit before drawing; this one came in meanwhile
         s.replace(apply_graph(s.pipeline, result.graph), structural=False)
         st.rerun()
@@ -254,8 +238,7 @@ def _watch_run(s: Studio) -> None:
     @st.fragment(run_every=_CANVAS_POLL_SECONDS)
     def watch() -> None:
         run = run_record(s.run_id)
-        status = canvas_status(s.run_id, active=run is not None and not run.finished)
-        if _progress(run, status) != st.session_state.get(_SEEN_KEY):
+        if _progress(run, canvas_status(s.run_id)) != st.session_state.get(_SEEN_KEY):
             st.rerun()
 
     watch()
@@ -268,11 +251,7 @@ def _problems(s: Studio, diagnostics: list) -> None:
     if not diagnostics:
         st.success("No problems: the pipeline is ready to run.")
         return
-    to_fix = sum(d.severity == "error" for d in diagnostics)  # the same count as the Run line's
-    warned = len(diagnostics) - to_fix
-    counts = ", ".join(part for part in (f"{to_fix} to fix" if to_fix else "", f"{warned} warning(s)" if warned else "")
-                       if part)
-    st.markdown(f"**Problems ({counts})**")
+    st.markdown(f"**Problems ({len(diagnostics)})**")
     for i, d in enumerate(diagnostics):
         # Streamlit's own icon font, not emoji: a browser without an emoji font would draw empty boxes.
         error = d.severity == "error"
@@ -344,22 +323,20 @@ def build_page() -> None:
     if picked is not None:
         s.follow_canvas(picked.nodes, picked.primary)
     name_if_unnamed(s, f"name-{s.revision}")
-    st.html(_EDITOR_CSS)
     _files_sidebar(s, dump_pipeline(s.pipeline))
     _confirm_replace(s)
     _name_bar(s)
-    found = s.diagnostics() + machine_diagnostics(s.pipeline, s.backend)  # once per page run
+    found = s.diagnostics()  # the compiler's checks, run once per page run
     diagnostics = found + s.preflight
     errors = [d for d in found if d.severity == "error"]
     run = run_record(s.run_id)  # once, before the steps are read: the page shows one moment of the run
     fresh = _freshness(s)
     _run_bar(s, errors, run, fresh)
-    # An editor's layout: the canvas fills the window, the selected node's panel and the problems beside it.
-    board, panel = st.columns([5, 2], gap="small")
-    with board:
-        _canvas_area(s, diagnostics, run, fresh)
-    with panel:
+    _canvas_area(s, diagnostics, run, fresh)
+    left, right = st.columns([3, 2])
+    with left:
         _node_panel(s, fresh)
+    with right:
         _problems(s, diagnostics)
     autosave(s, dump_pipeline(s.pipeline))  # every edit reruns the page: it is saved before the next one
     keep_run_link(s)

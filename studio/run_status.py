@@ -22,18 +22,13 @@ def run_record(run_id: str | None) -> RunRecord | None:
     return current.get_run(run_id)
 
 
-def canvas_status(run_id: str | None, active: bool = False) -> dict[str, dict[str, Any]]:
-    """``{step: {state, elapsed, attempt, error}}`` for every step of the run (empty when none).
-
-    While the run is ``active`` its steps not yet started are shown ``queued`` (they are waiting for it,
-    from the moment Run is pressed); once it has ended they are ``idle`` (never reached).
-    """
+def canvas_status(run_id: str | None) -> dict[str, dict[str, Any]]:
+    """``{step: {state, elapsed, attempt, error}}`` for every step of the run (empty when none)."""
     if not run_id:
         return {}
-    waiting = "queued" if active else "idle"
     return {
         step.step_id: {
-            "state": waiting if step.state.value == "pending" else step.state.value,
+            "state": "idle" if step.state.value == "pending" else step.state.value,
             "elapsed": round(step.elapsed, 1) if step.elapsed is not None else None,
             "attempt": step.attempt,
         }

@@ -36,7 +36,7 @@ import streamlit as st
 
 __all__ = [
     "BUNDLE_DIR", "COMPONENT_NAME", "CanvasResult", "Selection", "canvas", "pending_graph", "pending_selection",
-    "read_result", "read_selection", "search_keywords", "slim_catalog",
+    "read_result", "read_selection", "slim_catalog",
 ]
 
 COMPONENT_NAME = "pipecanvas.canvas"
@@ -80,7 +80,7 @@ def canvas(
     key: str,
     *,
     selection_revision: int = 0,
-    height: int | str = DEFAULT_HEIGHT,
+    height: int = DEFAULT_HEIGHT,
 ) -> CanvasResult:
     """Draw the pipeline canvas and return the user's edits, clicks and events.
 
@@ -178,34 +178,8 @@ def read_result(raw: Mapping[str, Any], graph_revision: int, seen_stamp: str | N
 
 
 def slim_catalog(catalog: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The catalog entries without what the canvas does not draw (params schemas, images), plus search keywords."""
-    return [{**{field: entry[field] for field in _CATALOG_FIELDS if field in entry}, "keywords": search_keywords(entry)}
-            for entry in catalog]
-
-
-#: Words an analyst types for an algorithm a node offers under another name.
-_SYNONYMS = {
-    "gradient_boosting": "boosting xgboost lightgbm gbm", "random_forest": "forest trees ensemble",
-    "svm": "support vector machine", "knn": "nearest neighbours neighbors", "logistic_regression": "logistic",
-    "linear": "linear regression ols", "ridge": "ridge regularised", "regressor": "regression",
-    "classifier": "classification", "mlp": "neural network deep learning torch",
-}
-
-
-def search_keywords(entry: dict[str, Any]) -> str:
-    """What the palette's search matches besides title, type and description: param names, the choices a
-    param offers (algorithm names, datasets...) and their common synonyms."""
-    schema = entry.get("params_schema") or {}
-    defs = schema.get("$defs", {})
-    words: list[str] = []
-    for name, prop in (schema.get("properties") or {}).items():
-        words.append(name.replace("_", " "))
-        for option in [prop, *prop.get("anyOf", []), defs.get(str(prop.get("$ref", "")).split("/")[-1], {})]:
-            for choice in option.get("enum", []):
-                if isinstance(choice, str):
-                    words += [choice, choice.replace("_", " "), _SYNONYMS.get(choice, "")]
-    words.append(_SYNONYMS.get(str(entry.get("type", "")).rsplit(".", 1)[-1], ""))
-    return " ".join(dict.fromkeys(w for w in words if w))
+    """The catalog entries without what the canvas does not draw (params schemas, images)."""
+    return [{field: entry[field] for field in _CATALOG_FIELDS if field in entry} for entry in catalog]
 
 
 def _seen_key(key: str) -> str:

@@ -49,8 +49,8 @@ def _outdated(canvas: Canvas) -> set[str]:
 
 def _run_id(page) -> str | None:
     """The run the line beside the Run button names."""
-    line = page.get_by_test_id("stAlert").filter(has_text=re.compile(r"Run \S+: "))
-    match = re.search(r"Run (\d{8}-\d{6}-[0-9a-f]+):", line.first.inner_text()) if line.count() else None
+    line = page.get_by_test_id("stAlert").filter(has_text=re.compile(r"^Run \S+: "))
+    match = re.match(r"Run (\S+):", line.first.inner_text()) if line.count() else None
     return match.group(1) if match else None
 
 

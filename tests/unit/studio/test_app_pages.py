@@ -431,7 +431,7 @@ def assert_shows_first_run(at: AppTest, first: str) -> None:
     state = studio_of(at)
     assert state.run_id == first
     assert state.pipeline.node("train").params["n_estimators"] == 10
-    assert any(f"Run `{first}`: **succeeded**" in i for i in texts(at.success))
+    assert any(f"Run `{first}`: **succeeded**" in i for i in texts(at.info))
 
 
 def test_opening_a_past_run_shows_it_on_the_build_page(two_runs, monkeypatch) -> None:

@@ -270,10 +270,3 @@ def test_an_app_reads_an_injected_canvas_edit_before_drawing(repo_root, monkeypa
     app.run()
     assert not app.exception
     assert app.markdown[-1].value == "nodes=['load'] late=None"
-
-
-def test_palette_keywords_find_algorithms_by_the_names_analysts_type(catalog) -> None:
-    keywords = {entry["type"]: entry["keywords"] for entry in slim_catalog(catalog.describe())}
-    assert "random forest" in keywords["train.regressor"] and "xgboost" in keywords["train.classifier"]
-    assert "regression" in keywords["train.regressor"] and "diabetes" in keywords["data.sample"]
-    assert "xgboost" not in keywords["data.sample"]

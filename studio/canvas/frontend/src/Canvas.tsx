@@ -68,18 +68,9 @@ export interface StreamlitApi {
 }
 
 const NODE_TYPES = { pipe: NodeCard };
-/**
- * Fit view never zooms out below READABLE_ZOOM (card text stays about 9 px or more): a pipeline
- * wider than the window is panned (wheel, minimap) rather than shrunk to unreadable cards.
- */
-const READABLE_ZOOM = 0.65;
-const FIT = { padding: 0.2, maxZoom: 1.1, minZoom: READABLE_ZOOM };
-const FIT_ANIMATED = { ...FIT, duration: 250 };
-/** Paste steps away from the original by this much until it lies clear of every card. */
-const PASTE_STEP = 40;
+const FIT = { padding: 0.2, maxZoom: 1.1 };
+const FIT_ANIMATED = { padding: 0.2, maxZoom: 1.1, duration: 250 };
 const MULTI_KEYS = ["Shift", "Meta", "Control"];
-/** The wheel pans (an editor, not a map); with Ctrl or Cmd held, or a pinch, it zooms. */
-const ZOOM_KEYS = ["Control", "Meta"];
 const CATEGORY_COLORS: Record<string, string> = {
   data: "#0ea5e9",
   prepare: "#14b8a6",
@@ -93,30 +84,6 @@ let clipboard: WireGraph | null = null;
 
 /** One string per selection, so an unchanged selection is not sent twice. */
 const selectionKey = (ids: string[], primary: string | null): string => `${primary ?? ""}|${ids.join("\n")}`;
-
-/** A card's box on the canvas: measured when drawn, else the usual card size. */
-function box(n: { position: { x: number; y: number }; measured?: { width?: number; height?: number } }) {
-  return { x: n.position.x, y: n.position.y, w: n.measured?.width ?? 220, h: n.measured?.height ?? 96 };
-}
-
-/**
- * The smallest offset (down and right, in PASTE_STEP steps from `wanted`) at which the pasted
- * cards overlap no card already on the canvas.
- */
-function clearOffset(graph: WireGraph, existing: PipeNode[], wanted: number): number {
-  const taken = existing.map(box);
-  const size = new Map(existing.map((n) => [n.id, box(n)]));
-  const overlaps = (offset: number) =>
-    graph.nodes.some((n) => {
-      const own = size.get(n.id) ?? { w: 220, h: 96 };
-      const x = n.position.x + offset;
-      const y = n.position.y + offset;
-      return taken.some((t) => x < t.x + t.w + 12 && x + own.w + 12 > t.x && y < t.y + t.h + 12 && y + own.h + 12 > t.y);
-    });
-  let offset = wanted;
-  for (let tries = 0; tries < 60 && overlaps(offset); tries += 1) offset += PASTE_STEP;
-  return offset;
-}
 
 function isTyping(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
@@ -147,7 +114,6 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
     seed.nodes.map((n) => (n.id === data.selected ? { ...n, selected: true } : n)),
   );
   const [edges, setEdges] = useState<PipeEdge[]>(seed.edges);
-  const [fitOnMount] = useState(seed.nodes.length > 0);
   const [menu, setMenu] = useState<Menu | null>(null);
   const [toast, setToast] = useState<{ message: string; key: number } | null>(null);
   const [, setHistoryTick] = useState(0);
@@ -220,8 +186,7 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
       void rf.fitView(FIT);
       return;
     }
-    const lowest = Math.max(minZoom, FIT.minZoom);
-    void rf.setViewport(getViewportForBounds(getNodesBounds(fitted), width, height, lowest, FIT.maxZoom, FIT.padding));
+    void rf.setViewport(getViewportForBounds(getNodesBounds(fitted), width, height, minZoom, FIT.maxZoom, FIT.padding));
   }, [flowStore, rf]);
 
   // Python replaced the graph (opened a file, rejected an edit...): re-seed, never on status pushes.
@@ -391,9 +356,8 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
     pasteCount.current = 0;
   }, []);
 
-  const paste = useCallback((graph: WireGraph | null, wanted: number) => {
+  const paste = useCallback((graph: WireGraph | null, offset: number) => {
     if (!graph || !graph.nodes.length) return;
-    const offset = clearOffset(graph, nodesRef.current, wanted);
     const taken = new Set(nodesRef.current.map((n) => n.id));
     const renamed = new Map<string, string>();
     const added: PipeNode[] = graph.nodes.map((n) => {
@@ -424,12 +388,12 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
 
   const pasteClipboard = useCallback(() => {
     pasteCount.current += 1;
-    paste(clipboard, PASTE_STEP * pasteCount.current);
+    paste(clipboard, 40 * pasteCount.current);
   }, [paste]);
 
   const duplicate = useCallback(() => {
     const ids = selectedIds();
-    paste(subgraph(nodesRef.current, edgesRef.current, ids, decorationsRef.current), PASTE_STEP);
+    paste(subgraph(nodesRef.current, edgesRef.current, ids, decorationsRef.current), 40);
   }, [paste]);
 
   const autoLayout = useCallback(() => {
@@ -557,7 +521,7 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
       <div
         ref={wrapper}
         className={`pc-root ${dark ? "pc-dark" : "pc-light"}`}
-        style={{ height: data.height ?? 640, minHeight: 420 }}
+        style={{ height: data.height ?? 640 }}
         tabIndex={-1}
         onKeyDown={onKeyDown}
         onMouseDown={(e) => {
@@ -586,14 +550,10 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
             onEdgeContextMenu={onEdgeContextMenu}
             onPaneContextMenu={onPaneContextMenu}
             onMoveStart={closeMenu}
-            fitView={fitOnMount}
+            fitView
             fitViewOptions={FIT}
             minZoom={0.05}
             maxZoom={2}
-            panOnScroll
-            zoomOnScroll={false}
-            zoomOnPinch
-            zoomActivationKeyCode={ZOOM_KEYS}
             deleteKeyCode={null}
             selectionKeyCode="Shift"
             multiSelectionKeyCode={MULTI_KEYS}

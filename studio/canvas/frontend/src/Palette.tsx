@@ -11,7 +11,7 @@ export const DRAG_MIME = "application/x-pipecanvas-node";
 function groups(entries: CatalogEntry[], query: string): [string, CatalogEntry[]][] {
   const words = query.toLowerCase().split(/\s+/).filter(Boolean);
   const matches = entries.filter((e) => {
-    const text = `${e.title} ${e.type} ${e.description} ${e.category} ${e.keywords ?? ""}`.toLowerCase();
+    const text = `${e.title} ${e.type} ${e.description} ${e.category}`.toLowerCase();
     return words.every((w) => text.includes(w));
   });
   const order = [...CATEGORY_ORDER, ...new Set(matches.map((e) => e.category).filter((c) => !CATEGORY_ORDER.includes(c)))];

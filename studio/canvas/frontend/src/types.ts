@@ -22,8 +22,6 @@ export interface CatalogEntry {
   inputs: PortSpec[];
   outputs: PortSpec[];
   resources?: { cpu?: string; memory?: string; gpu?: number };
-  /** Param names, the choices params offer (algorithms, datasets) and synonyms: what the palette search matches. */
-  keywords?: string;
 }
 
 export interface WireNode {
@@ -77,8 +75,7 @@ export interface CanvasData {
   /** The node Python wants selected; applied on mount and whenever `selection_revision` changes, never else. */
   selected: string | null;
   selection_revision: number;
-  /** Pixels, or a CSS length such as "calc(100vh - 200px)" so the canvas fills the window. */
-  height?: number | string;
+  height?: number;
 }
 
 /** The graph the canvas sends back, stamped so Python can tell a new edit from an old one. */
