@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterator
 from .home import HomeError, disk_full_message, home_problem, pipecanvas_home
 from .states import FINISHED_RUN_STATES, RunState, StepState
 
-__all__ = ["RunStore", "RunRecord", "StepRecord", "EventRecord", "EndpointRecord", "NewStep", "open_store",
+__all__ = ["RunStore", "RunRecord", "StepRecord", "EventRecord", "EndpointRecord", "NewStep", "DraftRecord", "open_store",
            "ENDPOINT_LISTED_STATES", "StoreBusyError", "BUSY_TIMEOUT_ENV", "WRITE_WAIT_ENV"]
 
 #: seconds SQLite itself waits for another writer before one attempt at a write transaction gives up
@@ -72,6 +72,10 @@ CREATE TABLE IF NOT EXISTS artifacts (
 CREATE TABLE IF NOT EXISTS endpoints (
     name TEXT PRIMARY KEY, url TEXT NOT NULL, backend TEXT NOT NULL, pid INTEGER, run_id TEXT, step_id TEXT,
     state TEXT NOT NULL, started_at REAL NOT NULL, stopped_at REAL, input_schema TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS drafts (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, pipeline_yaml TEXT NOT NULL, created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
 );
 """
 
@@ -190,6 +194,17 @@ class NewStep:
 
 
 _STEP_FIELDS = {"attempt", "exit_code", "signal", "pid", "reason", "cached_from", "error", "started_at", "finished_at"}
+
+
+@dataclass(frozen=True)
+class DraftRecord:
+    """A pipeline being edited in the studio, saved after every edit so a reload or restart loses nothing."""
+
+    id: str
+    name: str
+    created_at: float
+    updated_at: float
+    pipeline_yaml: str = field(repr=False)
 
 
 class RunStore:
@@ -542,6 +557,34 @@ class RunStore:
                            (run_id, step["step_id"], StepState.FAILED.value, step["attempt"], now, error))
             db.execute("INSERT INTO events (run_id, state, at, detail) VALUES (?, ?, ?, ?)",
                        (run_id, RunState.LOST.value, now, reason))
+
+
+    # -- drafts: the studio's work in progress (written by the studio only) -------------
+
+    def save_draft(self, draft_id: str, name: str, pipeline_yaml: str) -> None:
+        """Create or overwrite a draft; its first save sets ``created_at``."""
+        now = time.time()
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO drafts (id, name, pipeline_yaml, created_at, updated_at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT(id) DO UPDATE SET name = excluded.name, pipeline_yaml = excluded.pipeline_yaml,"
+                " updated_at = excluded.updated_at",
+                (draft_id, name, pipeline_yaml, now, now),
+            )
+
+    def get_draft(self, draft_id: str) -> DraftRecord | None:
+        row = self._conn().execute("SELECT * FROM drafts WHERE id = ?", (draft_id,)).fetchone()
+        return _draft(row) if row else None
+
+    def list_drafts(self, limit: int = 50) -> list[DraftRecord]:
+        """The most recently edited drafts first."""
+        rows = self._conn().execute("SELECT * FROM drafts ORDER BY updated_at DESC LIMIT ?", (limit,)).fetchall()
+        return [_draft(row) for row in rows]
+
+
+def _draft(row: sqlite3.Row) -> DraftRecord:
+    return DraftRecord(id=row["id"], name=row["name"], created_at=row["created_at"], updated_at=row["updated_at"],
+                       pipeline_yaml=row["pipeline_yaml"])
 
 
 def _run(row: sqlite3.Row) -> RunRecord:

@@ -7,6 +7,7 @@ import time
 import pandas as pd
 import streamlit as st
 
+from compiler import dump_pipeline
 from runtime.runs import reap_lost
 
 from .run_link import open_run
@@ -69,7 +70,8 @@ def runs_page() -> None:
         st.subheader("Open a run on the canvas")
         chosen = st.selectbox("Run", frame["run"].tolist(), key="open-run")
         if st.button("Open on canvas", key="open-run-button"):
-            problem = open_run(studio(), chosen)
+            s = studio()
+            problem = open_run(s, chosen, current_yaml=dump_pipeline(s.pipeline))  # asks first on the Build page
             if problem:
                 st.error(problem)
                 return

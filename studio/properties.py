@@ -53,13 +53,20 @@ def _fits(kind: str, prop: dict[str, Any], nullable: bool, value: Any) -> bool:
         return value in (prop.get("enum") or [prop.get("const")])
     if kind == "toggle":
         return isinstance(value, bool)
-    if kind in ("integer", "number"):
+    if kind in ("integer", "number"):  # out of range is still shown as a number, with its error below
         numeric = int if kind == "integer" else (int, float)
-        if isinstance(value, bool) or not isinstance(value, numeric):
-            return False
-        low, high = _bounds(prop, kind == "integer")
-        return (low is None or value >= low) and (high is None or value <= high)
+        return not isinstance(value, bool) and isinstance(value, numeric)
     return isinstance(value, str)
+
+
+def _range_error(value: Any, low: Any, high: Any) -> str | None:
+    if value is None:
+        return None
+    if low is not None and value < low:
+        return f"must be ≥ {low:g}"
+    if high is not None and value > high:
+        return f"must be ≤ {high:g}"
+    return None
 
 
 def _raw_widget(label: str, value: Any, help_text: str | None, key: str) -> Any:
@@ -88,6 +95,14 @@ def shown_params(schema: dict[str, Any], params: dict[str, Any]) -> list[str]:
     ]
 
 
+def _with_range(help_text: str | None, low: Any, high: Any) -> str | None:
+    if low is None and high is None:
+        return help_text
+    bounds = " to ".join(f"{b:g}" for b in (low, high) if b is not None)
+    allowed = f"from {bounds}" if low is not None and high is not None else (f"≥ {low:g}" if low is not None else f"≤ {high:g}")
+    return f"{help_text or ''} Allowed: {allowed}.".strip()
+
+
 def _widget(name: str, prop: dict[str, Any], nullable: bool, value: Any, key: str) -> Any:
     kind = param_widget_kind(prop)
     label = name.replace("_", " ")
@@ -105,12 +120,17 @@ def _widget(name: str, prop: dict[str, Any], nullable: bool, value: Any, key: st
         integer = kind == "integer"
         low, high = _bounds(prop, integer)
         cast = int if integer else float
-        return st.number_input(
-            label, min_value=cast(low) if low is not None else None, max_value=cast(high) if high is not None else None,
-            value=cast(value) if value is not None else None, step=1 if integer else None,
-            format=None if integer else "%g", help=help_text, key=key,
+        # No min/max on the widget: it would refuse -5 in a ≥ 1 field and keep the old value without a word.
+        # The value typed goes into the pipeline as typed; validation puts the error on the node and disables Run.
+        typed = st.number_input(
+            label, value=cast(value) if value is not None else None, step=1 if integer else None,
+            format=None if integer else "%g", help=_with_range(help_text, low, high), key=key,
             placeholder="empty = no limit" if nullable else None,
         )
+        problem = _range_error(typed, low, high)
+        if problem:
+            st.caption(f":red[{label} {problem}; Run stays disabled until it is fixed.]")
+        return typed
     text = st.text_input(label, value="" if value is None else str(value), help=help_text, key=key)
     return None if (nullable and text == "") else text
 

@@ -22,8 +22,12 @@ __all__ = ["RUN_PARAM", "open_run", "follow_run_link", "keep_run_link"]
 RUN_PARAM = "run"
 
 
-def open_run(s: Studio, run_id: str) -> str | None:
-    """Put stored run ``run_id`` on the canvas: its pipeline snapshot and its statuses; returns why not, or None."""
+def open_run(s: Studio, run_id: str, current_yaml: str | None = None) -> str | None:
+    """Put stored run ``run_id`` on the canvas: its pipeline snapshot and its statuses; returns why not, or None.
+
+    With ``current_yaml`` (the canvas now) and unsaved changes on the canvas, the run waits in
+    ``s.pending`` for the Build page to ask first.
+    """
     run = store().get_run(run_id)
     if run is None:
         return f"There is no run {run_id!r} in the run store."
@@ -31,15 +35,25 @@ def open_run(s: Studio, run_id: str) -> str | None:
         loaded = parse_pipeline(run.pipeline_yaml, source=f"run {run.id}")
     except SpecError as exc:  # the stored snapshot was valid when it ran; a newer catalog may disagree
         return f"Run {run.id}'s pipeline could not be opened: {exc}"
-    s.replace(loaded.pipeline, source=f"run {run.id}")
-    s.run_id, s.selected = run.id, None
+    if current_yaml is None:
+        s.open(loaded.pipeline, source=f"run {run.id}", run_id=run.id)
+    else:
+        s.offer(loaded.pipeline, f"run {run.id}", run.id, current_yaml=current_yaml)
     return None
 
 
-def follow_run_link(s: Studio) -> None:
-    """On a session's first Build page, open the run the address names (a reload, a bookmark)."""
+def follow_run_link(s: Studio, draft_opened: bool = False) -> None:
+    """On a session's first Build page, open the run the address names (a reload, a bookmark).
+
+    When the address also named a draft (``draft_opened``), the canvas keeps the draft, which may hold
+    edits made after the run, and shows the run's statuses over it.
+    """
     run_id = st.query_params.get(RUN_PARAM)
-    if not run_id or s.revision or s.run_id:
+    if not run_id or s.run_id or (s.revision and not draft_opened):
+        return
+    if draft_opened:
+        if store().get_run(run_id) is not None:
+            s.run_id = run_id
         return
     problem = open_run(s, run_id)
     if problem:

@@ -6,7 +6,10 @@ and the graph the canvas shows. The frontend source is in ``frontend/``; its
 built bundle is committed under ``assets/canvas`` (``make canvas``).
 """
 
-from .component import CanvasResult, canvas, pending_graph, slim_catalog
+from .component import CanvasResult, Selection, canvas, pending_graph, pending_selection, slim_catalog
 from .graph import apply_graph, fresh_node_id, pipeline_to_graph
 
-__all__ = ["CanvasResult", "apply_graph", "canvas", "fresh_node_id", "pending_graph", "pipeline_to_graph", "slim_catalog"]
+__all__ = [
+    "CanvasResult", "Selection", "apply_graph", "canvas", "fresh_node_id", "pending_graph", "pending_selection",
+    "pipeline_to_graph", "slim_catalog",
+]

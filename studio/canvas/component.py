@@ -1,15 +1,23 @@
 """The canvas element: our Streamlit components v2 component, and what it returns.
 
-Python sends ``{catalog, graph, graph_revision, status, selected}`` on every
-run. The canvas re-seeds its nodes and edges only when ``graph_revision``
+Python sends ``{catalog, graph, graph_revision, status, selected,
+selection_revision}`` on every run. The canvas re-seeds its nodes and edges only when ``graph_revision``
 changes, so bump it when Python itself changes the structure (a file opened,
 an example loaded, an edit refused) and keep it when applying the canvas's own
 edit. Status and validation problems can change on every run: they only
 repaint badges and never move, re-lay out or re-fit anything.
 
 The canvas answers with the graph after each user edit (a state value stamped
-with the revision it was made on), the clicked node id and other events
-(trigger values, present only on the run right after they happen).
+with the revision it was made on), the selection whenever it changes (a state
+value: the highlighted node ids and the one selected last, whose form Python
+shows) and other events (trigger values, present only on the run right after
+they happen).
+
+Selection belongs to the canvas: ``selected`` is applied only on mount and when
+``selection_revision`` changes, so bump it when Python itself selects (the
+problems list, a file opened) and never to echo the canvas's own selection. A
+page run that drew the canvas before it saw the latest click used to push the
+previous click back as the highlight while the form showed the new one.
 
 The bundle is ``assets/canvas/index.js`` and ``index.css`` (``make canvas``),
 passed inline: components v2 loads files by path only for installed packages
@@ -26,7 +34,10 @@ from typing import Any
 
 import streamlit as st
 
-__all__ = ["BUNDLE_DIR", "COMPONENT_NAME", "CanvasResult", "canvas", "pending_graph", "read_result", "slim_catalog"]
+__all__ = [
+    "BUNDLE_DIR", "COMPONENT_NAME", "CanvasResult", "Selection", "canvas", "pending_graph", "pending_selection",
+    "read_result", "read_selection", "slim_catalog",
+]
 
 COMPONENT_NAME = "pipecanvas.canvas"
 BUNDLE_DIR = Path(__file__).resolve().parents[2] / "assets" / "canvas"
@@ -37,18 +48,26 @@ _CATALOG_FIELDS = ("type", "title", "description", "category", "icon", "inputs",
 
 
 @dataclass(frozen=True)
+class Selection:
+    """The canvas's highlighted nodes, in canvas order, and the one selected last (its form is shown)."""
+
+    nodes: tuple[str, ...] = ()
+    primary: str | None = None
+
+
+@dataclass(frozen=True)
 class CanvasResult:
     """What the user did on the canvas since the last run.
 
     ``graph`` is the graph after the user's latest edit, or None when there is
     none Python has not seen (or it was made on an older ``graph_revision``);
-    ``selected`` the node id just clicked; ``event`` anything else, e.g.
-    ``{"type": "connection_refused", "message": ...}`` or
-    ``{"type": "selection_cleared"}``.
+    ``selection`` the canvas's selection when it changed since Python last saw
+    it (else None); ``event`` anything else, e.g.
+    ``{"type": "connection_refused", "message": ...}``.
     """
 
     graph: dict[str, Any] | None = None
-    selected: str | None = None
+    selection: Selection | None = None
     event: dict[str, Any] | None = None
 
 
@@ -60,6 +79,7 @@ def canvas(
     selected: str | None,
     key: str,
     *,
+    selection_revision: int = 0,
     height: int = DEFAULT_HEIGHT,
 ) -> CanvasResult:
     """Draw the pipeline canvas and return the user's edits, clicks and events.
@@ -67,7 +87,7 @@ def canvas(
     ``catalog`` is ``Catalog.describe()``; ``graph`` comes from
     ``pipeline_to_graph``; ``status`` maps node ids to
     ``{"state", "elapsed", "attempt"}``; ``selected`` is the node Python
-    wants selected (applied when it changes).
+    wants selected, applied on mount and when ``selection_revision`` changes.
     """
     mount = _component(*_bundle_stamp())
     data = {
@@ -76,19 +96,48 @@ def canvas(
         "graph_revision": graph_revision,
         "status": status or {},
         "selected": selected,
+        "selection_revision": selection_revision,
         "height": height,
     }
     raw = mount(
         key=key,
         data=data,
         on_graph_change=_ignore,
-        on_selected_change=_ignore,
+        on_selection_change=_ignore,
         on_event_change=_ignore,
     )
     result, stamp = read_result(raw, graph_revision, st.session_state.get(_seen_key(key)))
     if stamp is not None:
         st.session_state[_seen_key(key)] = stamp
-    return result
+    picked = _new_selection(raw, key)
+    return CanvasResult(graph=result.graph, selection=picked, event=result.event)
+
+
+def pending_selection(key: str) -> Selection | None:
+    """The canvas's selection when it changed since Python last saw it, read before the canvas is drawn.
+
+    AppTest can inject one as the browser sends it:
+    ``at.session_state[key] = {"selection": {"nodes": ["train"], "primary": "train", "stamp": "any-new-string"}}``.
+    """
+    raw = st.session_state.get(key)
+    return _new_selection(raw, key) if isinstance(raw, Mapping) else None
+
+
+def _new_selection(raw: Any, key: str) -> Selection | None:
+    sent = raw.get("selection") if isinstance(raw, Mapping) else None
+    picked, stamp = read_selection(sent, st.session_state.get(_seen_selection_key(key)))
+    if stamp is not None:
+        st.session_state[_seen_selection_key(key)] = stamp
+    return picked
+
+
+def read_selection(sent: Any, seen_stamp: str | None) -> tuple[Selection | None, str | None]:
+    """A selection the canvas sent, when its stamp is new: returns it and the stamp to mark as seen."""
+    if not isinstance(sent, Mapping) or not isinstance(sent.get("stamp"), str) or sent["stamp"] == seen_stamp:
+        return None, None
+    nodes = tuple(n for n in sent.get("nodes") or [] if isinstance(n, str) and n)
+    primary = sent.get("primary")
+    return Selection(nodes, primary if isinstance(primary, str) and primary in nodes else None), sent["stamp"]
 
 
 def pending_graph(key: str, graph_revision: int) -> dict[str, Any] | None:
@@ -124,16 +173,8 @@ def read_result(raw: Mapping[str, Any], graph_revision: int, seen_stamp: str | N
         stamp = sent["stamp"]
         if sent.get("base_revision") == graph_revision:
             graph = {"nodes": list(sent.get("nodes") or []), "edges": list(sent.get("edges") or [])}
-    chosen = raw.get("selected")
     event = raw.get("event")
-    return (
-        CanvasResult(
-            graph=graph,
-            selected=chosen if isinstance(chosen, str) and chosen else None,
-            event=dict(event) if isinstance(event, Mapping) else None,
-        ),
-        stamp,
-    )
+    return CanvasResult(graph=graph, event=dict(event) if isinstance(event, Mapping) else None), stamp
 
 
 def slim_catalog(catalog: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -143,6 +184,10 @@ def slim_catalog(catalog: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _seen_key(key: str) -> str:
     return f"_pipecanvas_seen_{key}"
+
+
+def _seen_selection_key(key: str) -> str:
+    return f"_pipecanvas_seen_selection_{key}"
 
 
 def _ignore() -> None:

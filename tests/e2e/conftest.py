@@ -3,7 +3,7 @@
 Playwright's Python package only drives Debian's ``chromium`` (``.ci/run``
 installs it with apt; ``playwright install`` is never used). Without that
 binary the test modules skip themselves, saying why. The studio gets its own
-``PIPECANVAS_HOME``; whatever its runs leave behind (a run still going, an
+``PIPECANVAS_HOME`` per test module; whatever its runs leave behind (a run still going, an
 endpoint) is stopped when the session ends. Each test gets a fresh browser
 context, so a fresh Streamlit session with a blank canvas.
 """
@@ -28,14 +28,15 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 VIEWPORT = {"width": 1800, "height": 1400}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def studio_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("studio") / "home"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def studio_url(studio_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The studio's address; started once for the session, stopped with everything it started."""
+    """The studio's address; started once per test module (its runs and cache stay the module's own), stopped
+    with everything it started."""
     log = tmp_path_factory.mktemp("studio-log") / "streamlit.log"
     try:
         with serve_studio(studio_home, log) as url:

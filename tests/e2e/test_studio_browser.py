@@ -21,6 +21,8 @@ import pytest
 from compiler import dump_pipeline, parse_pipeline, validate_pipeline
 from nodes import default_catalog
 
+from studio_page import Canvas, run_line, wait_until  # tests/support
+
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
@@ -47,103 +49,6 @@ WIRES = [  # (from handle, to handle), as node.port on the canvas ids the palett
 ]
 
 
-class Canvas:
-    """The pipeline canvas on a studio page, as the mouse and the canvas's read-only test hooks see it."""
-
-    def __init__(self, page: Any) -> None:
-        self.page = page
-        self.pane = page.locator(".react-flow__pane").first
-
-    # -- reading ---------------------------------------------------------------------------------------
-
-    def nodes(self) -> list[dict[str, Any]]:
-        return self.page.evaluate("window.__pipecanvas.getNodes()")
-
-    def positions(self) -> dict[str, tuple[float, float]]:
-        return {n["id"]: (n["position"]["x"], n["position"]["y"]) for n in self.nodes()}
-
-    def edges(self) -> set[tuple[str, str]]:
-        return {(e["from"], e["to"]) for e in self.page.evaluate("window.__pipecanvas.getEdges()")}
-
-    def viewport(self) -> dict[str, float]:
-        return self.page.evaluate("window.__pipecanvas.getViewport()")
-
-    def card(self, node_id: str) -> Any:
-        return self.page.get_by_test_id(f"node-{node_id}")
-
-    def status(self, node_id: str) -> str | None:
-        badge = self.page.get_by_test_id(f"status-{node_id}")
-        return badge.get_attribute("data-state") if badge.count() else None
-
-    def settled(self, timeout: float = 10.0) -> dict[str, float]:
-        """The viewport once the app has finished its rerun and nothing moves any more; returns the viewport.
-
-        A rerun can shift the page (a warning appears above the canvas) and a fit-view animates, so
-        pointer positions are only measured after this.
-        """
-        self.page.wait_for_timeout(150)  # let a rerun the last action asked for begin
-        self.page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for()
-        deadline = time.monotonic() + timeout
-        before = (self.viewport(), self.pane.bounding_box())
-        while time.monotonic() < deadline:
-            self.page.wait_for_timeout(250)
-            now = (self.viewport(), self.pane.bounding_box())
-            if now == before:
-                return now[0]
-            before = now
-        return before[0]
-
-    # -- doing -----------------------------------------------------------------------------------------
-
-    def point(self, spot: tuple[float, float]) -> tuple[float, float]:
-        box = self.pane.bounding_box()
-        return box["x"] + spot[0], box["y"] + spot[1]
-
-    def drop(self, node_type: str, spot: tuple[float, float]) -> str:
-        """Drag ``node_type`` from the palette and drop it at ``spot``; returns the new node's id."""
-        before = {n["id"] for n in self.nodes()}
-        self.page.get_by_test_id(f"palette-{node_type}").drag_to(self.pane, target_position=dict(zip("xy", spot)))
-        self.page.wait_for_function(f"window.__pipecanvas.getNodes().length === {len(before) + 1}")
-        (added,) = {n["id"] for n in self.nodes()} - before
-        self.card(added).wait_for()
-        self.settled()
-        return added
-
-    def under(self, node_id: str, spot: tuple[float, float]) -> bool:
-        """Whether the card's header is under ``spot`` (where its palette item was let go)."""
-        x, y = self.point(spot)
-        box = self.card(node_id).bounding_box()
-        return box["x"] <= x <= box["x"] + box["width"] and box["y"] <= y <= box["y"] + 60
-
-    def move(self, node_id: str, spot: tuple[float, float]) -> None:
-        """Drag a card by its header so that it lies as if it had been dropped at ``spot``."""
-        box = self.card(node_id).bounding_box()
-        zoom = self.viewport()["zoom"]
-        # A drop puts the card's top-left corner 110 x 24 canvas units up and left of the pointer.
-        self._drag((box["x"] + 110 * zoom, box["y"] + 24 * zoom), self.point(spot))
-
-    def connect(self, source: str, target: str) -> None:
-        """Drag from the output handle ``node.port`` to the input handle ``node.port``."""
-        self._drag(self.handle(source, "out"), self.handle(target, "in"))
-
-    def handle(self, ref: str, direction: str) -> tuple[float, float]:
-        """The centre of a node's ``in`` or ``out`` handle for port ``ref`` (``node.port``)."""
-        node, port = ref.rsplit(".", 1)
-        box = self.page.get_by_test_id(f"handle-{node}-{direction}-{port}").bounding_box()
-        return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-
-    def _drag(self, start: tuple[float, float], end: tuple[float, float]) -> None:
-        self.page.mouse.move(*start)
-        self.page.mouse.down()
-        self.page.mouse.move(*end, steps=15)
-        self.page.mouse.up()
-
-    def wait_for_edge(self, source: str, target: str) -> None:
-        self.page.wait_for_function(
-            "([s, t]) => window.__pipecanvas.getEdges().some(e => e.from === s && e.to === t)", arg=[source, target])
-        self.settled()
-
-
 def build_from_palette(canvas: Canvas) -> dict[str, str]:
     """Drop the four iris nodes at their spots; returns type -> node id."""
     ids = {}
@@ -168,24 +73,12 @@ def yaml_view(page: Any) -> Any:
     return code
 
 
-def wait_until(check: Any, what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out after {timeout:.0f}s waiting for {what}"
-        time.sleep(0.2)
-
-
 def download_yaml(page: Any, tmp_path: Path, name: str) -> str:
     with page.expect_download() as download:
         page.get_by_role("button", name="Save YAML").click()
     path = tmp_path / name
     download.value.save_as(path)
     return path.read_text(encoding="utf-8")
-
-
-def run_line(page: Any, state: str) -> Any:
-    """The line beside the Run button that says the run's state."""
-    return page.get_by_test_id("stAlert").filter(has_text=re.compile(rf"Run \S+: {state}"))
 
 
 def wait_for_states(canvas: Canvas, ids: list[str], state: str, watch: dict[str, Any],
@@ -277,6 +170,7 @@ def test_build_run_and_save_the_iris_pipeline_from_the_palette(page, shot, tmp_p
     yaml_view(page).filter(has_text="n_estimators: 70").wait_for(state="attached")
     assert canvas.positions() != saved_positions
     page.get_by_test_id("stFileUploader").locator("input[type=file]").set_input_files(tmp_path / "saved.yaml")
+    page.get_by_role("button", name="Replace", exact=True).click()  # the canvas changed since it was saved: asked first
     wait_until(lambda: canvas.positions() == saved_positions, "the canvas to show the reopened file")
     assert canvas.edges() == set(WIRES)
     assert download_yaml(page, tmp_path, "reopened.yaml") == saved

@@ -128,7 +128,7 @@ def test_the_form_shows_the_selected_nodes_params_resources_retries_and_timeout(
     at = build_app(iris(), selected="train")
     assert "**Train classifier** · `train`" in texts(at.markdown)
     trees = widget(at.number_input, "-train-n_estimators")
-    assert (trees.value, trees.min, trees.max) == (200, 1, 5000)
+    assert trees.value == 200 and "Allowed: from 1 to 5000." in trees.help  # no min/max: -5 is kept, and flagged
     assert widget(at.number_input, "-train-max_depth").value is None  # nullable: empty means no limit
     algorithm = widget(at.selectbox, "-train-algorithm")
     assert algorithm.value == "random_forest" and "Logistic regression" in algorithm.options  # human labels
@@ -178,11 +178,30 @@ def test_values_the_widgets_cannot_hold_are_shown_as_text_and_left_alone(home) -
     studio_of(at).selected = "split"
     ran(at)
     assert any("test_fraction" in b.label for b in at.button if b.label.startswith("Error:"))
-    widget(at.text_input, "-split-test_fraction-raw").set_value("0.3")
+    assert widget(at.number_input, "-split-test_fraction").value == 3  # a number out of range stays a number
+    widget(at.number_input, "-split-test_fraction").set_value(0.3)
     ran(at)
     assert studio_of(at).pipeline.node("split").params["test_fraction"] == 0.3
-    assert widget(at.number_input, "-split-test_fraction").value == 0.3  # the number widget is back
     assert not any("test_fraction" in b.label for b in at.button)
+
+
+def test_a_value_out_of_range_is_kept_as_typed_marks_the_node_and_disables_run(home) -> None:
+    at = build_app(iris(), selected="train")
+    trees = widget(at.number_input, "-train-n_estimators")
+    assert "Allowed: from 1 to 5000." in trees.help
+    trees.set_value(-5)
+    ran(at)
+    assert widget(at.number_input, "-train-n_estimators").value == -5  # what was typed stays visible
+    assert studio_of(at).pipeline.node("train").params["n_estimators"] == -5  # not silently dropped
+    assert any("n estimators must be ≥ 1" in c for c in texts(at.caption))
+    run = at.button(key="run")
+    assert run.disabled and run.help == "Fix 1 problem(s) first"
+    assert any("n_estimators" in b.label for b in at.button if b.label.startswith("Error:"))
+    graph = pipeline_to_graph(studio_of(at).pipeline, studio_of(at).diagnostics())
+    assert any("n_estimators" in e for e in next(n for n in graph["nodes"] if n["id"] == "train")["errors"])
+    widget(at.number_input, "-train-n_estimators").set_value(40)
+    ran(at)
+    assert not at.button(key="run").disabled and studio_of(at).pipeline.node("train").params["n_estimators"] == 40
 
 
 # ---- validation -------------------------------------------------------------------------------------
@@ -208,10 +227,29 @@ def test_a_missing_input_is_listed_with_its_node_and_clicking_it_selects_the_nod
     assert ("clean.train", "train.train") not in [(e.from_, e.to) for e in studio_of(at).pipeline.spec.edges]
     problem = next(b for b in at.button if b.label.endswith("node 'train': input 'train' (table) is not connected"))
     assert at.button(key="run").disabled
+    revision = studio_of(at).selection_revision
     problem.click()
     ran(at)
     assert studio_of(at).selected == "train"
+    assert studio_of(at).selection_revision == revision + 1  # the canvas is told to select it
     assert "**Train classifier** · `train`" in texts(at.markdown)
+
+
+def test_the_form_follows_the_canvas_selection_and_python_selects_only_on_request(home) -> None:
+    at = build_app(iris())
+    revision = studio_of(at).selection_revision
+    at.session_state["canvas"] = {"selection": {"nodes": ["split"], "primary": "split", "stamp": "s1"}}
+    ran(at)
+    assert "**Train/test split** · `split`" in texts(at.markdown)
+    at.session_state["canvas"] = {"selection": {"nodes": ["split", "train"], "primary": "train", "stamp": "s2"}}
+    ran(at)
+    assert "**Train classifier** · `train`" in texts(at.markdown)
+    assert any(c.startswith("2 nodes selected (split, train)") for c in texts(at.caption))
+    # Following the canvas never asks the canvas to change its selection (that pushed a stale click back).
+    assert studio_of(at).selection_revision == revision
+    at.session_state["canvas"] = {"selection": {"nodes": [], "primary": None, "stamp": "s3"}}
+    ran(at)
+    assert studio_of(at).selected is None and not any("`train`" in m for m in texts(at.markdown))
 
 
 def test_connecting_the_input_again_clears_the_problem(home) -> None:

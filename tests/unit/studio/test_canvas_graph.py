@@ -17,7 +17,7 @@ from compiler import EdgeSpec, NodeSpec, dump_pipeline, parse_pipeline, read_pip
 from compiler.validate import NODE_ID_PATTERN
 from nodes import Resources
 from studio.canvas import apply_graph, fresh_node_id, pipeline_to_graph, slim_catalog
-from studio.canvas.component import BUNDLE_DIR, read_result
+from studio.canvas.component import BUNDLE_DIR, Selection, read_result, read_selection
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[3] / "examples").glob("*.yaml"))
 IRIS_FILE = Path(__file__).resolve().parents[3] / "examples" / "iris-classifier.yaml"
@@ -218,10 +218,21 @@ def test_an_edit_made_on_an_older_revision_is_dropped_but_marked_seen() -> None:
     assert result.graph is None and stamp == "m1-2"
 
 
-def test_clicks_and_events_pass_through() -> None:
-    result, _ = read_result({"selected": "train", "event": {"type": "connection_refused", "message": "m"}}, 1, None)
-    assert result.selected == "train" and result.event == {"type": "connection_refused", "message": "m"}
-    assert read_result({"selected": None, "event": None}, 1, None)[0].selected is None
+def test_events_pass_through() -> None:
+    result, _ = read_result({"event": {"type": "connection_refused", "message": "m"}}, 1, None)
+    assert result.event == {"type": "connection_refused", "message": "m"}
+    assert read_result({"event": None}, 1, None)[0].event is None
+
+
+def test_a_new_selection_is_returned_once_with_its_primary_among_the_nodes() -> None:
+    sent = {"nodes": ["load", "train"], "primary": "train", "stamp": "m1-4"}
+    picked, stamp = read_selection(sent, None)
+    assert picked == Selection(("load", "train"), "train") and stamp == "m1-4"
+    assert read_selection(sent, "m1-4") == (None, None)
+    stray, _ = read_selection({"nodes": ["load"], "primary": "gone", "stamp": "m1-5"}, "m1-4")
+    assert stray == Selection(("load",), None)
+    cleared, _ = read_selection({"nodes": [], "primary": None, "stamp": "m1-6"}, "m1-5")
+    assert cleared == Selection((), None)
 
 
 def test_the_canvas_gets_the_catalog_without_params_schemas(catalog) -> None:

@@ -6,6 +6,13 @@
 // in a NodeViews store (nodeView.ts), so a status push never moves, re-lays
 // out or re-fits anything, and repaints only the cards whose status changed.
 // The graph goes back to Python (setStateValue "graph") only after a user edit.
+//
+// Selection belongs to React Flow: what it highlights is what Delete removes.
+// Every change of it goes to Python (setStateValue "selection"), which shows
+// the form of the node selected last; Python's own `selected` is applied only
+// when it bumps `selection_revision` (e.g. a click in the problems list), so a
+// page run that drew the canvas before it saw the latest click can never put
+// an older selection back.
 import {
   Background,
   BackgroundVariant,
@@ -23,6 +30,7 @@ import {
   type EdgeChange,
   type FinalConnectionState,
   type NodeChange,
+  type OnSelectionChangeParams,
 } from "@xyflow/react";
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type MutableRefObject } from "react";
 
@@ -55,8 +63,8 @@ import { Toolbar } from "./Toolbar";
 import type { CanvasData, CanvasEvent, PipeEdge, PipeNode, WireGraph } from "./types";
 
 export interface StreamlitApi {
-  setStateValue: (name: "graph", value: unknown) => void;
-  setTriggerValue: (name: "selected" | "event", value: unknown) => void;
+  setStateValue: (name: "graph" | "selection", value: unknown) => void;
+  setTriggerValue: (name: "event", value: unknown) => void;
 }
 
 const NODE_TYPES = { pipe: NodeCard };
@@ -73,6 +81,9 @@ const CATEGORY_COLORS: Record<string, string> = {
 
 /** The clipboard is shared by every canvas on the page and survives reruns. */
 let clipboard: WireGraph | null = null;
+
+/** One string per selection, so an unchanged selection is not sent twice. */
+const selectionKey = (ids: string[], primary: string | null): string => `${primary ?? ""}|${ids.join("\n")}`;
 
 function isTyping(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
@@ -117,6 +128,10 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
   decorationsRef.current = decorations;
 
   const revision = useRef(data.graph_revision);
+  /** The node selected last (the one whose form Python shows), and the selection Python last heard of. */
+  const primary = useRef<string | null>(data.selected);
+  const sentSelection = useRef(selectionKey(data.selected ? [data.selected] : [], data.selected));
+  const selectionRevision = useRef(data.selection_revision);
   const history = useRef<History | null>(null);
   if (history.current === null) history.current = new History(withConfig(flowToWire(seed.nodes, seed.edges), decorations));
   const mountId = useRef(Math.random().toString(36).slice(2, 10));
@@ -186,15 +201,28 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
     if (next.nodes.length > 0 && !next.nodes.some((n) => before.has(n.id))) fitNow(next.nodes);
   }, [data.graph_revision, data.graph, replace, fitNow]);
 
-  // Python selected a node (e.g. from the problems list): reflect it, once per change.
-  const selectedProp = useRef(data.selected);
-  useEffect(() => {
-    if (data.selected === selectedProp.current) return;
-    selectedProp.current = data.selected;
-    // Already selected (the user's own click, maybe part of a multi-selection): leave it be.
-    if (!data.selected || nodesRef.current.some((n) => n.id === data.selected && n.selected)) return;
-    replace(nodesRef.current.map((n) => ({ ...n, selected: n.id === data.selected })), edgesRef.current);
-  }, [data.selected, replace]);
+  // Python selected a node (the problems list, a file opened): it wins over what is selected, once per request.
+  // Declared after the re-seed above, so a request that comes with a new graph applies to the new nodes.
+  useLayoutEffect(() => {
+    if (data.selection_revision === selectionRevision.current) return;
+    selectionRevision.current = data.selection_revision;
+    primary.current = data.selected;
+    replace(nodesRef.current.map((n) => (!!n.selected === (n.id === data.selected) ? n : { ...n, selected: n.id === data.selected })),
+      edgesRef.current);
+  }, [data.selection_revision, data.selected, replace]);
+
+  // Whatever changed the selection (a click, shift-click, box, select all, paste, delete, Python's request),
+  // Python hears of it. React Flow calls this from an effect once the highlighted cards have changed.
+  const onSelectionChange = useCallback(({ nodes: picked }: OnSelectionChangeParams<PipeNode, PipeEdge>) => {
+    const ids = picked.map((n) => n.id);
+    const main = primary.current && ids.includes(primary.current) ? primary.current : (ids[ids.length - 1] ?? null);
+    primary.current = main;
+    const key = selectionKey(ids, main);
+    if (key === sentSelection.current) return;
+    sentSelection.current = key;
+    sequence.current += 1;
+    api.current.setStateValue("selection", { nodes: ids, primary: main, stamp: `${mountId.current}-${sequence.current}` });
+  }, [api]);
 
   // Read-only hooks for browser tests: the viewport and node positions.
   useEffect(() => {
@@ -221,6 +249,8 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
   // ---- React Flow callbacks --------------------------------------------------
 
   const onNodesChange = useCallback((changes: NodeChange<PipeNode>[]) => {
+    // The node a click (or shift-click) just selected is the one whose form is shown.
+    for (const c of changes) if (c.type === "select" && c.selected) primary.current = c.id;
     // A card measured at another size than geometry.ts said: its measured handle positions win from now on.
     const resized = new Set(changes.flatMap((c) => (c.type === "dimensions" && c.dimensions ? [c.id] : [])));
     setNodes((current) => {
@@ -286,6 +316,7 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
   const addNode = useCallback((type: string, position: { x: number; y: number }) => {
     const id = freshId(type, new Set(nodesRef.current.map((n) => n.id)));
     const node: PipeNode = { id, type: "pipe", position, data: { type }, selected: true };
+    primary.current = id;
     const next = [...nodesRef.current.map((n) => (n.selected ? { ...n, selected: false } : n)), node];
     replace(next, edgesRef.current);
     commit(next, edgesRef.current);
@@ -342,6 +373,7 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
       };
     });
     const allNodes = [...nodesRef.current.map((n) => (n.selected ? { ...n, selected: false } : n)), ...added];
+    primary.current = added[added.length - 1].id;
     const addedEdges = graph.edges.flatMap((e) => {
       const [source, sourcePort] = splitRef(e.from);
       const [target, targetPort] = splitRef(e.to);
@@ -417,6 +449,7 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
 
   const onNodeContextMenu = useCallback((event: React.MouseEvent, node: PipeNode) => {
     if (!node.selected) {
+      primary.current = node.id;
       replace(nodesRef.current.map((n) => ({ ...n, selected: n.id === node.id })), edgesRef.current);
     }
     openMenu(event, "node", node.id);
@@ -428,15 +461,8 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
   const onPaneContextMenu = useCallback((e: React.MouseEvent | MouseEvent) => openMenu(e, "pane"), [openMenu]);
   const closeMenu = useCallback(() => setMenu(null), []);
 
-  const onNodeClick = useCallback((_: React.MouseEvent, node: PipeNode) => {
-    setMenu(null);
-    api.current.setTriggerValue("selected", node.id);
-  }, [api]);
-
-  const onPaneClick = useCallback(() => {
-    setMenu(null);
-    if (nodesRef.current.some((n) => n.selected)) emit({ type: "selection_cleared" });
-  }, [emit]);
+  const onNodeClick = closeMenu;
+  const onPaneClick = closeMenu;
 
   const onDragOver = useCallback((event: React.DragEvent) => {
     if (!event.dataTransfer.types.includes(DRAG_MIME)) return;
@@ -518,6 +544,7 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
             onNodeDragStop={onNodeDragStop}
             onNodeClick={onNodeClick}
             onPaneClick={onPaneClick}
+            onSelectionChange={onSelectionChange}
             onNodeContextMenu={onNodeContextMenu}
             onSelectionContextMenu={onSelectionContextMenu}
             onEdgeContextMenu={onEdgeContextMenu}

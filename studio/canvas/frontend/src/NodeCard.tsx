@@ -56,14 +56,20 @@ function StatusBadge({ id, status, since }: { id: string; status: NodeStatus; si
   let elapsed = typeof status.elapsed === "number" ? status.elapsed : null;
   if (running && elapsed !== null) elapsed += (performance.now() - since) / 1000;
   const attempt = status.attempt && status.attempt > 1 ? ` · try ${status.attempt}` : "";
-  const label = STATUS_LABELS[status.state] ?? status.state;
-  const time = elapsed !== null && status.state !== "queued" ? ` ${formatSeconds(elapsed)}` : "";
+  const ran = STATUS_LABELS[status.state] ?? status.state;
+  const stale = !!status.outdated && !running;
+  const label = stale ? "Outdated" : ran;
+  const time = elapsed !== null && status.state !== "queued" && !stale ? ` ${formatSeconds(elapsed)}` : "";
+  const tip = stale
+    ? `Changed since this run (${ran.toLowerCase()}): its outputs are from the previous run. Run or Resume to update it.`
+    : `${label}${time}${attempt}`;
   return (
     <span
-      className={`pc-status pc-status--${status.state}`}
+      className={`pc-status pc-status--${stale ? "outdated" : status.state}`}
       data-testid={`status-${id}`}
       data-state={status.state}
-      title={`${label}${time}${attempt}`}
+      data-outdated={stale ? "true" : undefined}
+      title={tip}
     >
       <Glyph size={12} strokeWidth={2.5} className={running ? "pc-spin" : undefined} aria-hidden="true" />
       <span>
@@ -157,6 +163,7 @@ function NodeCardImpl({ id, data, selected }: NodeProps<PipeNode>) {
     "pc-node",
     `pc-cat-${entry?.category ?? "unknown"}`,
     nodeStatus ? `pc-node--${nodeStatus.state}` : "",
+    nodeStatus?.outdated ? "pc-node--outdated" : "",
     errors.length ? "pc-node--invalid" : "",
     selected ? "pc-node--selected" : "",
     entry ? "" : "pc-node--unknown-type",

@@ -63,6 +63,8 @@ export interface NodeStatus {
   state: RunState;
   elapsed?: number | null;
   attempt?: number;
+  /** The node changed since this run (its cache key differs): the state and outputs are from the previous run. */
+  outdated?: boolean;
 }
 
 /** What Python sends on every script run. */
@@ -71,7 +73,9 @@ export interface CanvasData {
   graph: WireGraph;
   graph_revision: number;
   status: Record<string, NodeStatus>;
+  /** The node Python wants selected; applied on mount and whenever `selection_revision` changes, never else. */
   selected: string | null;
+  selection_revision: number;
   height?: number;
 }
 
@@ -87,9 +91,19 @@ export interface CanvasEvent {
   [key: string]: unknown;
 }
 
+/**
+ * The selection as React Flow holds it (the highlighted cards), sent whenever it
+ * changes: the form shows `primary`, the node selected last.
+ */
+export interface SentSelection {
+  nodes: string[];
+  primary: string | null;
+  stamp: string;
+}
+
 export type CanvasState = {
   graph: SentGraph;
-  selected: string;
+  selection: SentSelection;
   event: CanvasEvent;
 };
 
