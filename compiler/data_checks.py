@@ -97,7 +97,7 @@ def check_data(pipeline: Pipeline, catalog: Catalog, source_map: SourceMap | Non
 def _check_findings(graph: PipelineGraph, catalog: Catalog, node_id: str, table: Any, say: Any) -> None:
     from nodes.data_quality import check_table
 
-    trains = any(_type_of(graph, d).startswith("train.") for d in _descendants(graph, node_id))
+    trains = any(_type_of(graph, d).startswith("train.") for d in graph.descendants(node_id))
     for finding in check_table(table.frame, table.target, table.ignored):
         if finding.code == "missing_target":
             if _drops_missing_target(graph, node_id, table.target):
@@ -143,18 +143,6 @@ def _type_of(graph: PipelineGraph, node_id: str) -> str:
     return graph.spec(node_id).type
 
 
-def _descendants(graph: PipelineGraph, node_id: str) -> set[str]:
-    if node_id not in graph:
-        return set()
-    seen, stack = set(), [node_id]
-    while stack:
-        for successor in graph.successors(stack.pop()):
-            if successor not in seen:
-                seen.add(successor)
-                stack.append(successor)
-    return seen
-
-
 def _trainers_fed_by(graph: PipelineGraph, node_id: str) -> list[str]:
     """Train nodes reached from ``node_id`` through target-preserving nodes only, in file order."""
     seen, queue, trainers = {node_id}, [node_id], []
@@ -174,7 +162,7 @@ def _trainers_fed_by(graph: PipelineGraph, node_id: str) -> list[str]:
 
 def _drops_missing_target(graph: PipelineGraph, node_id: str, target: str | None) -> bool:
     """Whether a 'Filter rows' node downstream drops the rows whose target is missing."""
-    for descendant in _descendants(graph, node_id):
+    for descendant in graph.descendants(node_id):
         spec = graph.spec(descendant)
         if spec.type == "prepare.rows" and target in (spec.params.get("drop_missing") or []):
             return True

@@ -88,6 +88,19 @@ class PipelineGraph:
     def predecessors(self, node_id: str) -> list[str]:
         return list(self._pred[node_id])
 
+    def descendants(self, node_id: str) -> set[str]:
+        """Every node reachable from ``node_id`` (not itself); empty for a node not in the graph."""
+        if node_id not in self:
+            return set()
+        seen: set[str] = set()
+        stack = [node_id]
+        while stack:
+            for successor in self._succ[stack.pop()]:
+                if successor not in seen:
+                    seen.add(successor)
+                    stack.append(successor)
+        return seen
+
     def ports(self, source: str, target: str) -> list[tuple[str, str]]:
         """The (output port, input port) pairs from ``source`` to ``target``; empty when not connected."""
         return list(self._succ[source].get(target, ()))

@@ -13,10 +13,8 @@ downstream of them, are outdated instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from typing import Any
 
-import networkx as nx
 from pydantic import ValidationError
 
 from compiler import NodeSpec, Pipeline, SpecError, compile_plan
@@ -63,7 +61,7 @@ def _by_spec(pipeline: Pipeline, catalog: Catalog, recorded: dict[str, StepRecor
     graph = build_graph(pipeline)
     downstream = set(changed)
     for node_id in changed:
-        downstream |= nx.descendants(graph, node_id)
+        downstream |= graph.descendants(node_id)
     return {node_id for node_id in downstream if node_id in recorded}
 
 
