@@ -30,7 +30,7 @@ from studio.serve import serve_studio  # noqa: E402 (after the path set-up above
 
 PACKAGES = ("nodes", "compiler", "runtime", "studio")
 OPTIONAL = {"torch"}  # the `gpu` extra: modules may import it only inside functions
-PAGES = ("build", "runs", "endpoints")
+PAGES = {"build": "Runs use the local executor", "runs": "Runs", "endpoints": "Endpoints"}  # page → text it shows
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 
@@ -94,11 +94,14 @@ def _check_pages(python: str, work: Path) -> None:
     problems: list[str] = []
     with serve_studio(work / "home", log, python=python) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        for page_name in PAGES:
+        for page_name, marker in PAGES.items():
             tab = browser.new_page(viewport={"width": 1600, "height": 1000})
             tab.set_default_timeout(60_000)
             tab.goto(f"{url}/{page_name}")
-            tab.get_by_text("Runs use the local executor", exact=False).first.wait_for()
+            if page_name == "build":
+                tab.get_by_text(marker, exact=False).first.wait_for()
+            else:  # the page's own title (the navigation names every page)
+                tab.get_by_role("heading", name=marker, exact=True).first.wait_for()
             tab.wait_for_load_state("networkidle")
             errors = tab.locator('[data-testid="stException"]')
             if errors.count():
