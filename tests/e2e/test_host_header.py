@@ -25,14 +25,12 @@ REBIND_NAME = "rebind.test"
 
 
 @pytest.fixture(scope="module")
-def rebinding_browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        args = [*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {REBIND_NAME} 127.0.0.1"]
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
-        yield chromium
-        chromium.close()
+def rebinding_browser(browser) -> Iterator[object]:
+    """A second chromium from the session's Playwright (one sync Playwright per process), resolving the name."""
+    args = [*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {REBIND_NAME} 127.0.0.1"]
+    chromium = browser.browser_type.launch(executable_path=str(CHROMIUM), headless=True, args=args)
+    yield chromium
+    chromium.close()
 
 
 def _open(browser, url: str):

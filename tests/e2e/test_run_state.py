@@ -115,9 +115,9 @@ def test_resume_after_a_fix_runs_the_fixed_pipeline_reusing_the_unchanged_steps(
     canvas.card("customers").wait_for()
     canvas.settled()
     _select(canvas, "customers")
-    target = _text(page, "target")
-    target.fill("left_us")  # no such column: validates, fails when it runs
-    target.press("Enter")
+    path = _text(page, "path")
+    path.fill("assets/data/no-such-file.csv")  # validates, fails when it runs
+    path.press("Enter")
     page.wait_for_timeout(500)
     canvas.settled()
     page.get_by_role("button", name="▶ Run").click()
@@ -126,9 +126,9 @@ def test_resume_after_a_fix_runs_the_fixed_pipeline_reusing_the_unchanged_steps(
     shot("failed")
 
     _select(canvas, "customers")
-    target = _text(page, "target")
-    target.fill("churned")
-    target.press("Enter")
+    path = _text(page, "path")
+    path.fill("assets/data/churn.csv")
+    path.press("Enter")
     wait_until(lambda: "customers" in _outdated(canvas), "the fixed node to be outdated")
     resume = page.get_by_role("button", name="Resume")
     assert resume.is_enabled()
@@ -137,7 +137,7 @@ def test_resume_after_a_fix_runs_the_fixed_pipeline_reusing_the_unchanged_steps(
     run_line(page, "succeeded").wait_for(timeout=RUN_TIMEOUT * 1000)
     store = open_store(studio_home)
     try:
-        assert store.step(_run_id(page), "customers").params["target"] == "churned"
+        assert store.step(_run_id(page), "customers").params["path"] == "assets/data/churn.csv"
     finally:
         store.close()
     shot("resumed-with-the-fix")

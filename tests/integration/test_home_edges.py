@@ -153,13 +153,13 @@ def test_a_full_disk_under_the_store_is_reported_by_run_without_a_traceback(cli,
     file = _chain(tmp_path, pipeline_doc)
     disk = small_disk(home, 512)
     assert cli("runs").returncode == 0  # the store exists
-    with open(disk / "filler", "wb") as filler:  # take every byte that is left
-        try:
+    try:
+        with open(disk / "filler", "wb") as filler:  # take every byte that is left
             while True:
                 filler.write(b"\0" * 65536)
                 filler.flush()
-        except OSError:
-            pass
+    except OSError:  # full (the store may already have taken the last byte)
+        pass
 
     result = cli("run", file, "--json")
 
