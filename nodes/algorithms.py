@@ -21,6 +21,7 @@ from typing import Any
 
 __all__ = [
     "Algorithm",
+    "search_words",
     "CLASSIFIERS",
     "REGRESSORS",
     "ALGORITHMS_KEY",
@@ -183,6 +184,29 @@ REGRESSORS: dict[str, Algorithm] = {a.name: a for a in (
     Algorithm("linear", "Linear regression", (), _linear),
     Algorithm("ridge", "Ridge (linear, regularised)", ("alpha", "seed"), _ridge),
 )}
+
+
+#: other names analysts search for, by algorithm: the palette finds the train nodes by them
+_ALSO_KNOWN_AS = {
+    "hist_gradient_boosting": ("xgboost", "lightgbm", "gbm", "boosted trees"),
+    "gradient_boosting": ("xgboost", "gbm", "boosted trees"),
+    "random_forest": ("ensemble",),
+    "extra_trees": ("ensemble",),
+    "svm": ("svc", "svr"),
+    "knn": ("nearest neighbors",),
+}
+
+
+def search_words(*tables: dict[str, Algorithm]) -> tuple[str, ...]:
+    """Words that find a node offering the ``tables``' algorithms: their names, labels and other names, each
+    once (the palette's search ignores case, so ``random forest`` and ``Random forest`` are one word; the first
+    spelling is kept)."""
+    words: dict[str, str] = {}
+    for table in tables:
+        for a in table.values():
+            for word in (a.name.replace("_", " "), a.label, *_ALSO_KNOWN_AS.get(a.name, ())):
+                words.setdefault(word.casefold(), word)
+    return tuple(words.values())
 
 
 def for_algorithms(table: dict[str, Algorithm], param: str) -> dict[str, Any]:

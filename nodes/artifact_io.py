@@ -31,6 +31,7 @@ from typing import IO, Any
 
 from .artifacts import ARTIFACT_TYPES, ArtifactKind, Endpoint, Metrics, Model, Table
 from .errors import ArtifactReadError
+from .python_values import python_value
 
 __all__ = [
     "FILE_EXTENSIONS",
@@ -51,7 +52,7 @@ FILE_EXTENSIONS: dict[ArtifactKind, str] = {
 TARGET_METADATA_KEY = b"pipecanvas.target"
 IGNORED_METADATA_KEY = b"pipecanvas.ignored"
 
-_MODEL_META_FIELDS = ("task", "feature_columns", "target", "classes", "algorithm", "input_schema")
+_MODEL_META_FIELDS = ("task", "feature_columns", "target", "classes", "algorithm", "input_schema", "training_values")
 
 
 def write_artifact(kind: ArtifactKind | str, value: Any, uri: str) -> None:
@@ -136,21 +137,8 @@ def _read_table(file: IO[bytes], uri: str) -> Table:
 def _write_model(model: Model, file: IO[bytes]) -> None:
     import skops.io
 
-    meta = {name: _plain(getattr(model, name)) for name in _MODEL_META_FIELDS}
+    meta = {name: python_value(getattr(model, name)) for name in _MODEL_META_FIELDS}
     file.write(skops.io.dumps({"estimator": model.estimator, "meta": meta}))
-
-
-def _plain(value: Any) -> Any:
-    """``value`` with numpy scalars (``classes_`` holds ``numpy.str_``) as the Python values they stand for,
-    so the metadata holds only types every model file may contain."""
-    if isinstance(value, dict):
-        return {_plain(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    item = getattr(value, "item", None)  # numpy scalars and 0-d arrays
-    if callable(item) and type(value).__module__ == "numpy":
-        return item()
-    return value
 
 
 def _read_model(file: IO[bytes], uri: str) -> Model:

@@ -59,7 +59,9 @@ class Model:
     ``task`` is ``classification``, ``regression`` or ``transform`` (a fitted
     preprocessor from ``prepare.clean``). ``input_schema`` maps each input column
     to ``number``, ``integer``, ``boolean`` or ``string`` so that a form or an HTTP
-    request can be checked before prediction.
+    request can be checked before prediction; ``training_values`` holds each input
+    column's median or categories at training (``nodes.training_values``), for a
+    form's defaults and choices.
     """
 
     estimator: Any
@@ -69,6 +71,7 @@ class Model:
     classes: list[Any] | None = None
     algorithm: str = ""
     input_schema: dict[str, str] = field(default_factory=dict)
+    training_values: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def predict(self, frame: "pd.DataFrame") -> Any:
         missing = [c for c in self.feature_columns if c not in frame.columns]

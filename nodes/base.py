@@ -21,6 +21,7 @@ from .errors import NodeDefinitionError
 __all__ = [
     "Category",
     "Port",
+    "PackageNeed",
     "Resources",
     "NodeParams",
     "NodeType",
@@ -65,6 +66,19 @@ class Port:
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind.value, "required": self.required, "description": self.description,
                 "many": self.many}
+
+
+@dataclass(frozen=True)
+class PackageNeed:
+    """A Python package ``run()`` imports that a plain install lacks (an optional extra).
+
+    Declared so a local run can be checked before it starts (``runtime.machine``) instead of
+    failing in the step; ``install`` is the command that adds it, shown to the analyst as is.
+    """
+
+    module: str
+    title: str
+    install: str
 
 
 class Resources(BaseModel):
@@ -113,7 +127,7 @@ class Resources(BaseModel):
 class NodeParams(BaseModel):
     """Base for every node's params model: unknown keys are errors, values are checked on assignment."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, defer_build=True)
 
 
 class NodeType:
@@ -131,6 +145,8 @@ class NodeType:
     description: ClassVar[str]
     category: ClassVar[Category]
     icon: ClassVar[str] = "box"
+    #: more words the palette search finds the node by (what it does, algorithms it offers, other tools' names)
+    keywords: ClassVar[tuple[str, ...]] = ()
     inputs: ClassVar[tuple[Port, ...]] = ()
     outputs: ClassVar[tuple[Port, ...]] = ()
     Params: ClassVar[type[NodeParams]] = NodeParams
@@ -140,6 +156,8 @@ class NodeType:
     cacheable: ClassVar[bool] = True
     #: modules ``run()`` imports; a local run imports them once up front so each step starts warm
     warm_imports: ClassVar[tuple[str, ...]] = ()
+    #: optional packages ``run()`` cannot do without; a local run checks them first (``runtime.machine``)
+    needs: ClassVar[tuple[PackageNeed, ...]] = ()
     #: ``module.Name`` of every class and function the models this node writes hold, beyond the built-in
     #: ones (``nodes.model_types``); a model file naming anything else is refused when read
     model_types: ClassVar[frozenset[str]] = frozenset()
@@ -180,6 +198,7 @@ class NodeType:
             "description": cls.description,
             "category": cls.category.value,
             "icon": cls.icon,
+            "keywords": list(cls.keywords),
             "inputs": [p.to_json() for p in cls.inputs],
             "outputs": [p.to_json() for p in cls.outputs],
             "params_schema": cls.Params.model_json_schema(),

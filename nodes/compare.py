@@ -47,6 +47,7 @@ class Compare(NodeType):
     description = "Scores several models on the same test rows, marks the best per metric and passes the best one on."
     category = Category.EVALUATE
     icon = "target"
+    keywords = ("score", "leaderboard", "best model", "benchmark")
     inputs = (
         Port("models", ArtifactKind.MODEL, description="The trained models to compare; connect as many as you like.",
              many=True),
@@ -83,6 +84,8 @@ class Compare(NodeType):
             raise NodeInputError(f"no model has a '{metric}' score on these test rows; choose another metric")
         winner = names.index(best[metric])
         context.log(f"best by {metric}: '{best[metric]}' ({rows[winner][metric]:.4g}) of {len(models)} models")
+        for warning in scored[0].get("warnings", []):
+            context.warn(warning)
         return {
             "table": Table(_table(rows, best), None),
             "metrics": Metrics(_metrics(task, metric, rows, best, names, scored)),

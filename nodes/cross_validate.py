@@ -47,6 +47,7 @@ class CrossValidate(NodeType):
     )
     category = Category.EVALUATE
     icon = "gauge"
+    keywords = ("score", "k-fold", "folds", "validation")
     inputs = (
         Port("model", ArtifactKind.MODEL, description="A train node's model: its algorithm and params are refitted per fold."),
         Port("table", ArtifactKind.TABLE, description="The rows to cut into folds, as they were before cleaning."),
@@ -87,7 +88,7 @@ class CrossValidate(NodeType):
         if smallest < 30:
             cautions.append(f"each fold holds out only about {smallest} rows; its scores swing a lot at that size")
         for caution in cautions:
-            context.log(f"warning: {caution}")
+            context.warn(caution)
         headline = summary[names[0]]
         context.log(f"{names[0]} {_shown(headline['mean'])} ± {_shown(headline['sd'])} "
                     f"over {len(rows)} folds of {len(y)} rows")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .data_quality import TaskGuess, infer_task
+from .python_values import python_value
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -85,7 +86,7 @@ def _profile_column(series: "pd.Series", name: str, role: str, strings: dict[str
                             missing_strings=strings)
     if profile.kind in ("number", "integer") and len(values):
         numbers = values.to_numpy(dtype="float64")
-        profile.minimum, profile.maximum = _plain(values.min()), _plain(values.max())
+        profile.minimum, profile.maximum = python_value(values.min()), python_value(values.max())
         finite = numbers[np.isfinite(numbers)]
         if len(finite):
             counts, edges = np.histogram(finite, bins=min(_BINS, max(1, profile.distinct)))
@@ -110,10 +111,6 @@ def _kind(series: "pd.Series") -> str:
     if types.is_numeric_dtype(series):
         return "number"
     return "text"
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value
 
 
 def _missing_strings(node_type: Any, params: Any) -> dict[str, dict[str, int]]:

@@ -10,6 +10,9 @@ The checks are the ones a data-quality assessment reports (DataRobot's is the
 model): row-number and id-like columns, constant columns, a feature that alone
 gives the target away (leakage), missing target values, classes too small to
 split, high-cardinality text, dates written as text, duplicated rows.
+
+``pipecanvas validate`` keeps the findings on disk: a change to what a check
+reports must bump ``compiler.data_findings_store.FINDINGS_VERSION``.
 """
 
 from __future__ import annotations

@@ -38,6 +38,7 @@ class SaveTable(NodeType):
     description = "Writes a table to a CSV or Parquet file (local path or URI), refusing to overwrite unless asked."
     category = Category.DATA
     icon = "file-text"
+    keywords = ("csv", "parquet", "export", "write", "output")
     inputs = (Port("table", ArtifactKind.TABLE, description="The rows to write, e.g. a 'Predict table' output."),)
     outputs = (Port("receipt", ArtifactKind.METRICS, description="What was written: where, how many rows and bytes."),)
     Params = SaveParams

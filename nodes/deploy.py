@@ -37,6 +37,7 @@ class EndpointDeploy(NodeType):
     description = "Serves the model over HTTP so other programs can ask it for predictions."
     category = Category.DEPLOY
     icon = "rocket"
+    keywords = ("serve", "api", "http", "rest", "endpoint", "inference")
     inputs = (
         Port("model", ArtifactKind.MODEL, description="The trained model to serve."),
         Port(

@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .algorithms import accepts_missing
+from .binary_curves import calibration_bins, cumulative_gain, evenly_spaced
 from .artifacts import ArtifactKind, Metrics, Model, Table
 from .base import Category, NodeParams, NodeType, Port, Resources
 from .context import RunContext
@@ -25,12 +26,16 @@ if TYPE_CHECKING:  # numpy and pandas are heavy; the catalog must import fast
 #: below this many test rows a score is reported with a warning: one row moves accuracy by more than 3 points
 MIN_TRUSTED_TEST_ROWS = 30
 
-__all__ = ["MIN_TRUSTED_TEST_ROWS", "EvaluateClassifier", "EvaluateRegressor", "model_and_table", "test_rows", "score_classifier", "score_regressor"]
+__all__ = ["MIN_TRUSTED_TEST_ROWS", "DEFAULT_THRESHOLD", "EvaluateClassifier", "EvaluateRegressor", "model_and_table", "test_rows", "score_classifier", "score_regressor"]
 
 _INPUTS = (
     Port("model", ArtifactKind.MODEL, description="The trained model to score."),
     Port("test", ArtifactKind.TABLE, description="Held-out rows with the true answers."),
 )
+
+
+#: the threshold a classifier's own ``predict`` uses for two classes: the param's default changes nothing
+DEFAULT_THRESHOLD = 0.5
 
 
 class EvaluateClassifierParams(NodeParams):
@@ -39,35 +44,78 @@ class EvaluateClassifierParams(NodeParams):
         description="How to combine per-class precision, recall and F1: 'macro' (every class counts the same), "
         "'weighted' (by class size) or 'micro'.",
     )
+    threshold: float = Field(
+        DEFAULT_THRESHOLD, ge=0, le=1,
+        description="Two classes only: a row is predicted as the second class when its probability is at least "
+        "this. Lower it to catch more of that class (higher recall, more false alarms); the scores and the "
+        "confusion matrix use it.",
+    )
+    normalize_confusion: bool = Field(
+        False, description="Show the confusion matrix as the share of each actual class (rows add up to 100 %), "
+        "with the counts beside the rates.",
+    )
+    calibration_bins: int = Field(
+        10, ge=2, le=50, description="Two classes only: how many equal-width probability bins the calibration "
+        "curve uses.",
+    )
 
 
 class EvaluateClassifier(NodeType):
     type_id = "evaluate.classifier"
     title = "Evaluate classifier"
-    description = "Scores a classifier on the test rows: accuracy, precision, recall, F1, ROC AUC and a confusion matrix."
+    description = ("Scores a classifier on the test rows: accuracy, precision, recall, F1, ROC AUC and a confusion "
+                   "matrix; for two classes also a decision threshold, a calibration curve and cumulative gain / lift.")
     category = Category.EVALUATE
     icon = "chart"
+    keywords = ("score", "metrics", "accuracy", "precision", "recall", "f1", "roc auc", "confusion matrix", "classification")
     inputs = _INPUTS
-    outputs = (Port("metrics", ArtifactKind.METRICS, description="Scores, confusion matrix and ROC curve points."),)
+    outputs = (Port("metrics", ArtifactKind.METRICS,
+                    description="Scores, confusion matrix, ROC curve points and (two classes) calibration and gain."),)
     Params = EvaluateClassifierParams
     resources = Resources(cpu="500m", memory="1Gi")
     warm_imports = ("sklearn.metrics", "skops.io")
 
     def run(self, inputs: dict[str, Any], params: EvaluateClassifierParams, context: RunContext) -> dict[str, Any]:
         model, table = model_and_table(inputs, "classification")
-        values = score_classifier(model, table, params.average)
+        values = score_classifier(model, table, params.average, params.threshold, params.calibration_bins)
+        values["confusion_matrix"]["normalized"] = params.normalize_confusion
         context.log(
             f"accuracy {values['accuracy']:.3f}, {params.average} F1 {values['f1']:.3f} on {values['n_test']} test rows"
         )
         for warning in values["warnings"]:
-            context.log(f"warning: {warning}")
+            context.warn(warning)
         return {"metrics": Metrics(values)}
+
+
+_CLASSIFIER_PARAMS = ("threshold", "normalize_confusion", "calibration_bins")
+
+
+def _classifier_only(error: dict[str, Any]) -> dict[str, Any]:
+    from pydantic_core import PydanticCustomError
+
+    message = ("only applies to an 'Evaluate classifier' node: a regressor predicts numbers, not classes; "
+               "remove it")
+    return {"type": PydanticCustomError("classifier_only", message), "loc": error["loc"], "input": error["input"]}
 
 
 class EvaluateRegressorParams(NodeParams):
     max_residuals: int = Field(
         1000, ge=10, le=100000, description="Most (actual, predicted) pairs kept for the residuals plot."
     )
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _no_classifier_params(cls, data: Any, handler: Any) -> Any:
+        """A classifier's param set on a regressor is named for what it is, not only as an unknown key."""
+        from pydantic import ValidationError
+
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            errors = [_classifier_only(e) if e["type"] == "extra_forbidden" and e["loc"][-1:] and e["loc"][-1]
+                      in _CLASSIFIER_PARAMS else {k: e[k] for k in ("type", "loc", "input", "ctx") if k in e}
+                      for e in exc.errors()]
+            raise ValidationError.from_exception_data(exc.title, errors) from None
 
 
 class EvaluateRegressor(NodeType):
@@ -76,6 +124,7 @@ class EvaluateRegressor(NodeType):
     description = "Scores a regressor on the test rows: typical error (RMSE, MAE), R² and the residuals."
     category = Category.EVALUATE
     icon = "chart"
+    keywords = ("score", "metrics", "rmse", "mae", "r2", "residuals", "regression")
     inputs = _INPUTS
     outputs = (Port("metrics", ArtifactKind.METRICS, description="RMSE, MAE, R² and residual points."),)
     Params = EvaluateRegressorParams
@@ -88,19 +137,68 @@ class EvaluateRegressor(NodeType):
         r2 = "n/a" if values["r2"] is None else f"{values['r2']:.3f}"
         context.log(f"RMSE {values['rmse']:.4g}, R² {r2} on {values['n_test']} test rows")
         for warning in values["warnings"]:
-            context.log(f"warning: {warning}")
+            context.warn(warning)
         return {"metrics": Metrics(values)}
 
 
-def score_classifier(model: Model, table: Table, average: str = "macro") -> dict[str, Any]:
-    """Every classification score of ``model`` on ``table`` as plain JSON values (checked rows, no raise on NaN)."""
+def score_classifier(model: Model, table: Table, average: str = "macro", threshold: float = DEFAULT_THRESHOLD,
+                     bins: int | None = None) -> dict[str, Any]:
+    """Every classification score of ``model`` on ``table`` as plain JSON values (checked rows, no raise on NaN).
+
+    Given ``bins``, two classes with probabilities also get ``decision``, ``calibration`` (that many bins),
+    ``gain`` and ``brier_score``; without it (a comparison, which shows none of them) they are not computed.
+    ``threshold`` (two classes only) decides the predictions the scores and the confusion matrix count.
+    """
     x, y_true = test_rows(model, table)
-    y_pred = model.predict(x)
+    proba = _probabilities(model, x)
+    y_pred = _predictions(model, x, proba, threshold)
     labels = _labels(model, y_true)
     values = _classification_scores(y_true, y_pred, labels, average)
-    values["roc_auc"], values["roc_curve"] = _roc(model, x, y_true)
+    values["roc_auc"], values["roc_curve"] = _roc(model, proba, y_true)
+    if bins is not None and proba is not None and len(model.classes or []) == 2:
+        values.update(_binary_detail(model, proba[:, 1], y_true, threshold, bins))
     values["warnings"] = _small_test_warnings(len(y_true))
     return values
+
+
+def _probabilities(model: Model, x: "pd.DataFrame") -> "np.ndarray | None":
+    """``predict_proba`` of the test rows (columns follow ``model.classes``), or None when the model has none."""
+    if not hasattr(model.estimator, "predict_proba") or len(model.classes or []) < 2:
+        return None
+    return model.estimator.predict_proba(x)
+
+
+def _predictions(model: Model, x: "pd.DataFrame", proba: "np.ndarray | None", threshold: float) -> Any:
+    """The model's own predictions, or, for a threshold other than 0.5, the second class where p ≥ threshold."""
+    import numpy as np
+
+    if threshold == DEFAULT_THRESHOLD:
+        return model.predict(x)
+    classes = list(model.classes or [])
+    if len(classes) != 2:
+        raise NodeInputError(
+            f"param 'threshold' is {threshold}, but a threshold only applies to two classes and this model has "
+            f"{len(classes)} ({_quoted(classes[:6])}{', …' if len(classes) > 6 else ''}); set it back to 0.5")
+    if proba is None:
+        raise NodeInputError(
+            f"param 'threshold' is {threshold}, but this model ({model.algorithm or 'its estimator'}) gives no "
+            "probabilities to compare with it; set it back to 0.5 or train an algorithm that gives probabilities")
+    return np.where(proba[:, 1] >= threshold, classes[1], classes[0])
+
+
+def _binary_detail(model: Model, scores: "np.ndarray", y_true: "pd.Series", threshold: float,
+                   bins: int) -> dict[str, Any]:
+    """Calibration bins, the cumulative gain / lift curve and the Brier score for the positive class."""
+    from sklearn.metrics import brier_score_loss
+
+    positive = model.classes[1]
+    is_positive = (y_true.to_numpy() == positive).astype(float)
+    return {
+        "decision": {"positive": str(positive), "threshold": threshold},
+        "brier_score": _number(brier_score_loss(is_positive, scores)),
+        "calibration": {"positive": str(positive), "bins": calibration_bins(is_positive, scores, bins)},
+        "gain": {"positive": str(positive), **cumulative_gain(is_positive, scores)},
+    }
 
 
 def _small_test_warnings(n_test: int) -> list[str]:
@@ -199,13 +297,15 @@ def _classification_scores(y_true: Any, y_pred: Any, labels: list[Any], average:
     )
     each = precision_recall_fscore_support(y_true, y_pred, labels=labels, average=None, zero_division=0)
     matrix = confusion_matrix(y_true, y_pred, labels=labels)
+    totals = matrix.sum(axis=1)
+    rates = [[_number(n / total) for n in row] if total else [None] * len(row) for row, total in zip(matrix, totals)]
     return {
         "accuracy": _number(accuracy_score(y_true, y_pred)),
         "precision": _number(precision),
         "recall": _number(recall),
         "f1": _number(f1),
         "n_test": len(y_true),
-        "confusion_matrix": {"labels": labels, "matrix": [[int(n) for n in row] for row in matrix]},
+        "confusion_matrix": {"labels": labels, "matrix": [[int(n) for n in row] for row in matrix], "rates": rates},
         "per_class": {
             str(label): {
                 "precision": _number(each[0][i]),
@@ -218,7 +318,7 @@ def _classification_scores(y_true: Any, y_pred: Any, labels: list[Any], average:
     }
 
 
-def _roc(model: Model, x: "pd.DataFrame", y_true: "pd.Series") -> tuple[float | None, dict[str, Any]]:
+def _roc(model: Model, proba: "np.ndarray | None", y_true: "pd.Series") -> tuple[float | None, dict[str, Any]]:
     """ROC AUC and curves from ``predict_proba``: binary scores ``classes[1]``, multiclass is one-vs-rest macro.
 
     ``predict_proba`` columns follow ``model.classes`` (train nodes copy the estimator's ``classes_``).
@@ -229,9 +329,8 @@ def _roc(model: Model, x: "pd.DataFrame", y_true: "pd.Series") -> tuple[float | 
     from sklearn.metrics import roc_auc_score
 
     classes = list(model.classes or [])
-    if not hasattr(model.estimator, "predict_proba") or len(classes) < 2:
+    if proba is None:
         return None, {}
-    proba = model.estimator.predict_proba(x)
     truth = y_true.to_numpy()
     present = set(y_true.unique().tolist())
     if len(classes) == 2:
@@ -255,23 +354,14 @@ def _curve(is_positive: Any, scores: Any, max_points: int = 200) -> dict[str, li
     if is_positive.all() or not is_positive.any():
         return {"fpr": [], "tpr": []}
     fpr, tpr, _ = roc_curve(is_positive, scores)
-    keep = _evenly_spaced(len(fpr), max_points)
+    keep = evenly_spaced(len(fpr), max_points)
     return {"fpr": [float(v) for v in fpr[keep]], "tpr": [float(v) for v in tpr[keep]]}
 
 
 def _residuals(actual: "np.ndarray", predicted: "np.ndarray", limit: int) -> dict[str, list[float]]:
     """Up to ``limit`` (actual, predicted) pairs, evenly spaced through the test rows so reruns agree."""
-    keep = _evenly_spaced(len(actual), limit)
+    keep = evenly_spaced(len(actual), limit)
     return {"actual": [float(v) for v in actual[keep]], "predicted": [float(v) for v in predicted[keep]]}
-
-
-def _evenly_spaced(n: int, limit: int) -> "np.ndarray":
-    """Indices of at most ``limit`` of ``n`` items, first and last included, in order."""
-    import numpy as np
-
-    if n <= limit:
-        return np.arange(n)
-    return np.unique(np.linspace(0, n - 1, limit).round().astype(int))
 
 
 def _number(value: Any) -> float | None:

@@ -36,6 +36,7 @@ class Importance(NodeType):
     description = "Ranks the columns by how much the model's test score drops when each is shuffled."
     category = Category.EVALUATE
     icon = "chart"
+    keywords = ("explain", "permutation importance", "shap", "interpretability")
     inputs = (
         Port("model", ArtifactKind.MODEL, description="The trained classifier or regressor."),
         Port("test", ArtifactKind.TABLE, description="Held-out rows with the true answers."),

@@ -3,7 +3,8 @@
 The studio runs in the analyst's browser session; loading a model file there
 would let whoever wrote the file run code in it. So ``write_artifact`` writes
 ``<model uri>.meta.json`` next to every model (task, algorithm, columns,
-target, classes, input schema and the estimator's settings), and the studio
+target, classes, input schema, what each input column held at training and the
+estimator's settings), and the studio
 reads only that: at most ``MAX_META_BYTES``, checked field by field, shown as
 text. The model file itself is read only by step processes and the model
 server, through ``nodes.model_check``.
@@ -12,15 +13,17 @@ server, through ``nodes.model_check``.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .artifacts import Model
 from .errors import ArtifactReadError
+from .training_values import MAX_CATEGORIES, MAX_CATEGORY_CHARS
 
 __all__ = [
-    "META_SUFFIX", "MAX_META_BYTES", "ModelSummary", "meta_uri", "model_meta_bytes", "model_summary", "read_model_meta",
+    "META_SUFFIX", "MAX_META_BYTES", "ColumnValues", "ModelSummary", "meta_uri", "model_meta_bytes", "model_summary",
+    "read_model_meta",
 ]
 
 META_SUFFIX = ".meta.json"
@@ -28,6 +31,17 @@ MAX_META_BYTES = 4 * 1024**2
 _MAX_PARAMS = 60
 
 Scalar = str | int | float | bool | None
+Category = Annotated[str, Field(max_length=MAX_CATEGORY_CHARS)]
+
+
+class ColumnValues(BaseModel):
+    """One input column at training: its median (numbers) or its categories (text); see ``nodes.training_values``."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    median: float | None = Field(None, allow_inf_nan=False)
+    categories: list[Category] | None = Field(None, max_length=MAX_CATEGORIES)
+    more: bool = False  # the column had more categories than were kept
 
 
 class ModelSummary(BaseModel):
@@ -42,6 +56,7 @@ class ModelSummary(BaseModel):
     target: str | None = None
     classes: list[Scalar] | None = Field(None, max_length=100_000)
     input_schema: dict[str, str] | None = None
+    training_values: dict[str, ColumnValues] = Field(default_factory=dict, max_length=100_000)
     params: dict[str, Scalar] = Field(default_factory=dict, max_length=_MAX_PARAMS)
     rules: str | None = Field(None, max_length=200_000)  # a decision tree's rules, as text
 
@@ -66,6 +81,7 @@ def model_summary(model: Model) -> ModelSummary:
         target=None if model.target is None else str(model.target),
         classes=None if model.classes is None else [_plain(c) for c in model.classes],
         input_schema=None if model.input_schema is None else {str(k): str(v) for k, v in model.input_schema.items()},
+        training_values=model.training_values or {},
         params=_plain_params(final),
         rules=_rules(model),
     )

@@ -38,6 +38,7 @@ class PredictTable(NodeType):
     description = "Scores every row of a table with a trained model and adds the prediction (and class probabilities)."
     category = Category.EVALUATE
     icon = "table"
+    keywords = ("score", "scoring", "inference", "batch prediction", "apply model")
     inputs = (
         Port("model", ArtifactKind.MODEL, description="The trained classifier or regressor."),
         Port("table", ArtifactKind.TABLE, description="The rows to score, raw if a preprocessor is connected."),

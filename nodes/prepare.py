@@ -12,6 +12,7 @@ from .base import Category, NodeParams, NodeType, Port, Resources
 from .context import RunContext
 from .errors import NodeInputError
 from .table_schema import infer_input_schema
+from .training_values import training_values
 
 if TYPE_CHECKING:  # pandas and scikit-learn are heavy; the catalog must import fast
     import pandas as pd
@@ -36,6 +37,7 @@ class Split(NodeType):
     description = "Splits the rows into a training part and a test part kept aside for evaluation."
     category = Category.PREPARE
     icon = "scissors"
+    keywords = ("holdout", "test set", "partition")
     inputs = (Port("table", ArtifactKind.TABLE, description="Rows to split."),)
     outputs = (
         Port("train", ArtifactKind.TABLE, description="Rows to train on."),
@@ -74,33 +76,39 @@ def _test_row_count(n_rows: int, test_fraction: float) -> int:
 def _stratify_labels(
     table: Table, params: SplitParams, n_train: int, n_test: int, context: RunContext
 ) -> "pd.Series | None":
-    """The target to stratify by, or None (saying why in the log) when stratifying is impossible or meaningless."""
+    """The target to stratify by, or None when stratifying is impossible (a warning on the node says why)."""
     if table.target is None or table.target not in table.frame.columns:
         context.log("the table has no target column, so rows are split without stratifying")
         return None
     labels = table.frame[table.target]
-    reason = _why_not_stratify(labels, n_train, n_test)
-    if reason:
+    found = _why_not_stratify(labels, n_train, n_test)
+    if found is None:
+        return labels
+    reason, meaningless = found
+    if meaningless:  # a measured target: stratifying is meaningless, not failed
         context.log(f"target {table.target!r} {reason}, so rows are split without stratifying")
         return None
-    return labels
+    context.warn(f"the split could not be stratified: target {table.target!r} {reason}, so the test rows may "
+                 "not hold each class in its share of the table; set stratify off to split at random on purpose")
+    return None
 
 
-def _why_not_stratify(labels: "pd.Series", n_train: int, n_test: int) -> str | None:
-    """A short reason stratifying by ``labels`` would fail or make no sense; None when it is fine."""
+def _why_not_stratify(labels: "pd.Series", n_train: int, n_test: int) -> tuple[str, bool] | None:
+    """A short reason stratifying by ``labels`` would fail or make no sense, and whether it makes no sense (a
+    measured target, not classes) rather than fails; None when it is fine."""
     from pandas.api import types
 
     if labels.isna().any():
-        return "has missing values"
+        return "has missing values", False
     numeric = types.is_numeric_dtype(labels) and not types.is_bool_dtype(labels)
     counts = labels.value_counts()
     if numeric and len(counts) > _MAX_NUMERIC_CLASSES:
-        return f"looks numeric ({len(counts)} distinct values)"
+        return f"looks numeric ({len(counts)} distinct values)", True
     rare = counts[counts < 2]
     if len(rare):
-        return f"has classes with a single row ({', '.join(map(repr, rare.index.tolist()[:5]))})"
+        return f"has classes with a single row ({', '.join(map(repr, rare.index.tolist()[:5]))})", False
     if len(counts) > min(n_train, n_test):
-        return f"has {len(counts)} classes, more than the rows in one of the parts"
+        return f"has {len(counts)} classes, more than the rows in one of the parts", False
     return None
 
 
@@ -130,6 +138,7 @@ class Clean(NodeType):
     )
     category = Category.PREPARE
     icon = "sparkles"
+    keywords = ("impute", "missing values", "one-hot", "encode", "scale", "normalize", "standardize", "preprocess")
     inputs = (
         Port("train", ArtifactKind.TABLE, description="Training rows; the cleaning recipe is learned from these."),
         Port("test", ArtifactKind.TABLE, description="Test rows; cleaned with the recipe learned from the training rows."),
@@ -160,6 +169,7 @@ class Clean(NodeType):
             target=train.target,
             algorithm="clean",
             input_schema=infer_input_schema(train.frame, features),
+            training_values=training_values(train.frame, features),
         )
         _log_unseen_categories(train.frame, test.frame, features, context)
         return {

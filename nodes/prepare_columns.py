@@ -39,6 +39,7 @@ class SelectColumns(NodeType):
     description = "Keeps, drops, renames or changes the type of columns."
     category = Category.PREPARE
     icon = "table"
+    keywords = ("drop columns", "rename", "cast", "types")
     inputs = (Port("table", ArtifactKind.TABLE, description="The rows whose columns to change."),)
     outputs = (Port("table", ArtifactKind.TABLE, description="The same rows with the chosen columns."),)
     Params = ColumnsParams

@@ -42,6 +42,7 @@ class Formula(NodeType):
     description = "Adds a column computed from other columns: arithmetic, comparisons, log/exp/abs/round/clip, if-else."
     category = Category.PREPARE
     icon = "zap"
+    keywords = ("computed column", "expression", "feature engineering", "calculate")
     inputs = (Port("table", ArtifactKind.TABLE, description="The rows to compute over."),)
     outputs = (Port("table", ArtifactKind.TABLE, description="The same rows with the new column."),)
     Params = FormulaParams

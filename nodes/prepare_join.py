@@ -40,6 +40,7 @@ class JoinTables(NodeType):
     description = "Matches the rows of two tables on key columns, like a spreadsheet lookup or a SQL join."
     category = Category.PREPARE
     icon = "workflow"
+    keywords = ("merge", "lookup", "vlookup", "sql join")
     inputs = (
         Port("left", ArtifactKind.TABLE, description="The main table; its target is kept."),
         Port("right", ArtifactKind.TABLE, description="The table to look rows up in."),

@@ -61,6 +61,7 @@ class FilterRows(NodeType):
     description = "Keeps the rows that meet conditions; drops rows with missing values or duplicates; samples rows."
     category = Category.PREPARE
     icon = "target"
+    keywords = ("filter", "where", "dedupe", "duplicates", "sample rows", "drop missing")
     inputs = (Port("table", ArtifactKind.TABLE, description="The rows to filter."),)
     outputs = (Port("table", ArtifactKind.TABLE, description="The rows that are left."),)
     Params = RowsParams

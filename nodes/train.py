@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from .artifacts import ArtifactKind, Model, Table
-from .algorithms import CLASSIFIERS, REGRESSORS, build_estimator, cpu_limit, for_algorithms, labelled
+from .algorithms import CLASSIFIERS, REGRESSORS, build_estimator, cpu_limit, for_algorithms, labelled, search_words
 from .base import Category, NodeParams, NodeType, Port, Resources
 from .context import RunContext
 from .errors import NodeInputError
+from .python_values import python_value
 from .table_schema import infer_input_schema
+from .training_values import training_values
 
 if TYPE_CHECKING:  # pandas is heavy; the catalog must import fast
     import pandas as pd
@@ -61,6 +63,7 @@ class TrainClassifier(NodeType):
     description = "Learns to predict a category (such as a flower species) from the other columns."
     category = Category.TRAIN
     icon = "brain"
+    keywords = ("classification", "model", "fit", *search_words(CLASSIFIERS))
     inputs = (Port("train", ArtifactKind.TABLE, description="Training rows with a target column."),)
     outputs = (Port("model", ArtifactKind.MODEL, description="The trained classifier."),)
     Params = ClassifierParams
@@ -112,6 +115,7 @@ class TrainRegressor(NodeType):
     description = "Learns to predict a number (such as a price) from the other columns."
     category = Category.TRAIN
     icon = "trending-up"
+    keywords = ("regression", "model", "fit", *search_words(REGRESSORS))
     inputs = (Port("train", ArtifactKind.TABLE, description="Training rows with a numeric target column."),)
     outputs = (Port("model", ArtifactKind.MODEL, description="The trained regressor."),)
     Params = RegressorParams
@@ -255,12 +259,13 @@ def model_artifact(estimator: Any, table: Table, task: str, algorithm: str, clas
         classes=classes,
         algorithm=algorithm,
         input_schema=infer_input_schema(table.frame, table.feature_columns),
+        training_values=training_values(table.frame, table.feature_columns),
     )
 
 
 def native_list(values: Any) -> list[Any]:
     """Plain Python values (``str``, ``int``, ``float``, ``bool``) from a numpy array or list."""
-    return [v.item() if hasattr(v, "item") else v for v in list(values)]
+    return python_value(list(values))
 
 
 def _quoted(names: list[Any]) -> str:

@@ -12,17 +12,22 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from .artifacts import ArtifactKind, Model, Table
-from .base import DEFAULT_GPU_IMAGE, Category, NodeParams, NodeType, Port, Resources
+from .base import DEFAULT_GPU_IMAGE, Category, NodeParams, NodeType, PackageNeed, Port, Resources
 from .context import RunContext
 from .errors import NodeInputError
 from .mlp_estimator import NumpyMLPClassifier, NumpyMLPRegressor
+from .python_values import python_value
 from .table_schema import infer_input_schema
+from .training_values import training_values
 
 if TYPE_CHECKING:  # heavy; imported inside the functions that need them
     import numpy as np
     import pandas as pd
 
-__all__ = ["TrainMLP"]
+__all__ = ["TORCH_INSTALL", "TrainMLP"]
+
+#: the command that adds PyTorch (the ``gpu`` extra in pyproject.toml)
+TORCH_INSTALL = "pip install 'pipecanvas[gpu]'"
 
 
 class MLPParams(NodeParams):
@@ -46,11 +51,13 @@ class TrainMLP(NodeType):
     description = "Trains a small neural network, on a GPU when one is available, to predict a category or a number."
     category = Category.TRAIN
     icon = "cpu"
+    keywords = ("deep learning", "neural net", "mlp", "pytorch", "torch", "gpu", "classification", "regression")
     inputs = (Port("train", ArtifactKind.TABLE, description="Training rows with a target column; numbers only (clean first)."),)
     outputs = (Port("model", ArtifactKind.MODEL, description="The trained network."),)
     Params = MLPParams
     resources = Resources(cpu="2", memory="4Gi", gpu=1)
     image = DEFAULT_GPU_IMAGE
+    needs = (PackageNeed("torch", "PyTorch", TORCH_INSTALL),)
 
     def run(self, inputs: dict[str, Any], params: MLPParams, context: RunContext) -> dict[str, Any]:
         torch = _import_torch()
@@ -70,6 +77,7 @@ class TrainMLP(NodeType):
             classes=classes,
             algorithm="mlp",
             input_schema=infer_input_schema(table.frame, features.columns),
+            training_values=training_values(table.frame, features.columns),
         )
         return {"model": model}
 
@@ -81,7 +89,7 @@ def _import_torch() -> Any:
     try:
         import torch
     except ImportError as exc:
-        raise NodeInputError("the 'Train neural network' node needs PyTorch: pip install 'pipecanvas[gpu]'") from exc
+        raise NodeInputError(f"the 'Train neural network' node needs PyTorch: {TORCH_INSTALL}") from exc
     return torch
 
 
@@ -166,7 +174,7 @@ def _encode_classes(target: "pd.Series") -> tuple[list[Any], "np.ndarray"]:
     if target.nunique() < 2:
         raise NodeInputError(f"target column {target.name!r} has a single value; a classifier needs at least two")
     labels, codes = np.unique(target.to_numpy(), return_inverse=True)
-    return [label.item() if hasattr(label, "item") else label for label in labels], codes
+    return python_value(list(labels)), codes
 
 
 def _safe_scale(std: "np.ndarray") -> "np.ndarray":

@@ -12,19 +12,19 @@ preprocessor cleans, so it takes the same columns as a train node after it.
 from __future__ import annotations
 
 import itertools
-import math
 import time
 import warnings
 from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from .algorithms import ALGORITHMS_KEY, CLASSIFIERS, LABELS_KEY, REGRESSORS, build_estimator, cpu_limit
+from .algorithms import ALGORITHMS_KEY, CLASSIFIERS, LABELS_KEY, REGRESSORS, build_estimator, cpu_limit, search_words
 from .artifacts import ArtifactKind, Metrics, Model, Table
 from .base import Category, NodeParams, NodeType, Port, Resources
 from .context import RunContext
 from .cross_validate import LOWER_IS_BETTER, fold_splitter, scorers
 from .errors import NodeInputError
+from .python_values import python_value
 from .train import (
     ClassifierParams,
     RegressorParams,
@@ -104,6 +104,7 @@ class Tune(NodeType):
     description = "Searches the chosen algorithm's params with cross-validation and trains the best combination."
     category = Category.TRAIN
     icon = "gauge"
+    keywords = ("grid search", "hyperparameter search", "optimise", "optimize", *search_words(CLASSIFIERS, REGRESSORS))
     inputs = (
         Port("train", ArtifactKind.TABLE, description="Training rows with a target column (raw if a preprocessor is connected)."),
         Port("preprocessor", ArtifactKind.MODEL, required=False,
@@ -131,7 +132,7 @@ class Tune(NodeType):
             raise NodeInputError(f"param 'metric' is '{metric}', which does not score {params.task}; choose one of {', '.join(names)}")
         splitter, note = fold_splitter(params.task, y, params.folds, 1, True, params.seed)
         if note:
-            context.log(f"warning: {note}")
+            context.warn(note)
         trials = []
         for candidate, is_default in _candidates(params):
             mean, sd, seconds = _score(candidate, params, preprocessor, x, y, splitter, scoring[metric], metric, context)
@@ -161,7 +162,7 @@ class Tune(NodeType):
                        "best": {p: best[p] for p in tuned}, "trials": frame.to_dict(orient="records")},
         }
         return {"model": model, "trials": Table(frame.astype({p: object for p in tuned}), None),
-                "metrics": Metrics(_plain(values))}
+                "metrics": Metrics(python_value(values, nan_as_none=True))}
 
 
 def _parse_values(param: str, text: str) -> list[Any]:
@@ -271,16 +272,3 @@ def _refit(best: dict[str, Any], params: TuneParams, table: Table, preprocessor:
     estimator, _ = fit(_estimator(candidate, params, context.cpus), x, y, context)
     classes = native_list(estimator.classes_) if params.task == "classification" else None
     return model_artifact(estimator, table, params.task, params.algorithm, classes)
-
-
-def _plain(value: Any) -> Any:
-    """JSON-safe values: numpy scalars as Python numbers, NaN as None."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value

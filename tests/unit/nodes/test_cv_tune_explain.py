@@ -146,3 +146,14 @@ def test_importance_ranks_the_informative_columns_first():
     boosted = _train(train)  # histogram boosting has no impurity importance
     assert "impurity_importance" not in Importance().run(
         {"model": boosted, "test": test}, Importance.Params(), RunContext())["importance"].frame.columns
+
+
+def test_tuning_a_tree_on_a_real_file_beats_its_unlimited_default():
+    """Pima diabetes (200 real rows): an unlimited tree memorises the training folds; a shallow one generalises."""
+    from real_files import real_file  # tests/support/real_files.py
+
+    frame = pd.read_csv(real_file("Pima.tr.csv")).drop(columns=["Unnamed: 0"])
+    params = Tune.Params(algorithm="decision_tree", max_depth_values="2, 3, 4, none", folds=5)
+    values = Tune().run({"train": Table(frame, "type")}, params, RunContext(cpus=2))["metrics"].values
+    assert values["best_accuracy"] > values["default_accuracy"] + 0.03
+    assert values["tuning"]["best"]["max_depth"] is not None

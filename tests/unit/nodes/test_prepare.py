@@ -100,7 +100,8 @@ def test_split_single_row_class_falls_back_and_says_why(context, caplog):
         train, test = _split(Table(frame, "label"), context, test_fraction=0.3)
 
     assert (len(train.frame), len(test.frame)) == (7, 3)
-    assert "'lonely'" in caplog.text and "without stratifying" in caplog.text
+    assert "'lonely'" in caplog.text and "could not be stratified" in caplog.text
+    assert len(context.warnings) == 1 and "'lonely'" in context.warnings[0]  # on the node, not only in the log
 
 
 def test_split_without_target_still_splits(context):
