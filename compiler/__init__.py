@@ -8,7 +8,7 @@ from .diagnostics import Diagnostic, errors_only
 from .durations import format_duration, parse_duration
 from .errors import SpecError, YamlError
 from .plan import ArtifactRef, ExecutionPlan, PlannedStep, compile_plan, dump_plan_yaml, load_plan_yaml
-from .spec import API_VERSION, Defaults, EdgeSpec, Metadata, NodeSpec, Pipeline, PipelineBody, UiPosition
+from .spec import API_VERSION, Defaults, EdgeSpec, Metadata, NodeSpec, Pipeline, PipelineBody, PipelineUi, UiNote, UiPosition
 from .validate import validate_pipeline
 from .yaml_io import LoadedPipeline, SourceMap, dump_pipeline, dump_yaml, parse_pipeline, read_pipeline_file
 
@@ -28,6 +28,8 @@ __all__ = [
     "SourceMap",
     "SpecError",
     "UiPosition",
+    "UiNote",
+    "PipelineUi",
     "YamlError",
     "compile_plan",
     "dump_pipeline",

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import ValidationError
@@ -29,10 +30,10 @@ from nodes.errors import NodeInputError
 
 from .diagnostics import Diagnostic
 from .graph import PipelineGraph, build_graph
-from .spec import Pipeline
+from .spec import NodeSpec, Pipeline
 from .yaml_io import SourceMap
 
-__all__ = ["check_data", "loaded_table", "TARGET_PRESERVING_TYPES"]
+__all__ = ["check_data", "data_nodes", "loaded_table", "TARGET_PRESERVING_TYPES"]
 
 #: Node types that pass the data node's target column on with its values unchanged.
 TARGET_PRESERVING_TYPES = frozenset({"prepare.split", "prepare.clean", "prepare.rows", "prepare.join"})
@@ -60,20 +61,26 @@ def loaded_table(node_type: type[NodeType], params: Any) -> Any:
     return result
 
 
+def data_nodes(pipeline: Pipeline, catalog: Catalog) -> Iterator[tuple[NodeSpec, type[NodeType], Any]]:
+    """The nodes that read a table (their type has ``load_table``), with their checked params; a node whose
+    params are invalid is left out (validate_pipeline reports those)."""
+    for node in pipeline.spec.nodes:
+        node_type = catalog.get(node.type)
+        if node_type is None or not hasattr(node_type, "load_table"):
+            continue
+        try:
+            yield node, node_type, node_type.Params.model_validate(node.params)
+        except ValidationError:
+            continue
+
+
 def check_data(pipeline: Pipeline, catalog: Catalog, source_map: SourceMap | None = None) -> list[Diagnostic]:
     """Every data finding, on the node it concerns (warnings, or errors where a run cannot be right)."""
     lines = source_map or SourceMap()
     index_of = {node.id: i for i, node in reversed(list(enumerate(pipeline.spec.nodes)))}
     graph = build_graph(pipeline)
     found: list[Diagnostic] = []
-    for node in pipeline.spec.nodes:
-        node_type = catalog.get(node.type)
-        if node_type is None or not hasattr(node_type, "load_table"):
-            continue
-        try:
-            params = node_type.Params.model_validate(node.params)
-        except ValidationError:
-            continue  # validate_pipeline reports bad params
+    for node, node_type, params in data_nodes(pipeline, catalog):
         line = lines.line("spec", "nodes", index_of.get(node.id, 0))
 
         def say(severity: str, message: str, node_id: str = node.id, where: int | None = line) -> None:

@@ -90,15 +90,22 @@ class PipelineGraph:
 
     def descendants(self, node_id: str) -> set[str]:
         """Every node reachable from ``node_id`` (not itself); empty for a node not in the graph."""
+        return self._reach(node_id, self._succ)
+
+    def ancestors(self, node_id: str) -> set[str]:
+        """Every node ``node_id`` is reached from (not itself): what must run before it; empty when unknown."""
+        return self._reach(node_id, self._pred)
+
+    def _reach(self, node_id: str, links: dict) -> set[str]:
         if node_id not in self:
             return set()
         seen: set[str] = set()
         stack = [node_id]
         while stack:
-            for successor in self._succ[stack.pop()]:
-                if successor not in seen:
-                    seen.add(successor)
-                    stack.append(successor)
+            for neighbour in links[stack.pop()]:
+                if neighbour not in seen:
+                    seen.add(neighbour)
+                    stack.append(neighbour)
         return seen
 
     def ports(self, source: str, target: str) -> list[tuple[str, str]]:

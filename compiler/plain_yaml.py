@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 __all__ = ["dump_plain_yaml"]
@@ -35,7 +36,12 @@ def _scalar(value: Any) -> str:
         if value != value or value in (float("inf"), float("-inf")):
             return {"nan": ".nan", "inf": ".inf", "-inf": "-.inf"}[repr(value)]
         return repr(value)
-    text = str(value)
+    return _string(str(value))
+
+
+@lru_cache(maxsize=4096)
+def _string(text: str) -> str:
+    """A string as YAML; cached because a plan repeats the same kinds, ports, images and params at every step."""
     if _PLAIN.match(text) and text.lower() not in _RESERVED and not text.endswith(":"):
         return text
     return json.dumps(text, ensure_ascii=False)

@@ -17,14 +17,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from nodes.artifacts import ArtifactKind
-from nodes.base import DEFAULT_IMAGE, Resources
+from nodes.base import DEFAULT_IMAGE, NodeType, Resources
 from nodes.catalog import Catalog
 
 from .diagnostics import errors_only
 from .durations import parse_duration
 from .errors import SpecError
 from .graph import PipelineGraph, build_graph, parse_port_ref
-from .spec import KubernetesOptions, Pipeline
+from .spec import Defaults, KubernetesOptions, NodeSpec, Pipeline
 from .validate import validate_pipeline
 from .plain_yaml import dump_plain_yaml
 from .yaml_io import SourceMap
@@ -38,6 +38,7 @@ __all__ = [
     "compile_plan",
     "dump_plan_yaml",
     "default_artifact_root",
+    "step_resources",
     "ENTRYPOINT_MODULE",
     "PLAN_FILE",
 ]
@@ -156,9 +157,7 @@ def _plan_step(
     node_type = catalog[node.type]
     params = node_type.Params.model_validate(node.params).model_dump(mode="json")
     defaults = pipeline.spec.defaults
-    resources = (node.resources or Resources()).merged_over(
-        (defaults.resources if defaults and defaults.resources else Resources()).merged_over(node_type.resources)
-    )
+    resources = step_resources(node, node_type, defaults)
     image = _image(node_type.image, defaults.image if defaults else None)
     fed: dict[str, list[ArtifactRef]] = {}
     for upstream in graph.predecessors(node_id):
@@ -198,6 +197,12 @@ def _plan_step(
         timeout_seconds=parse_duration(node.timeout) if node.timeout else None,
         kubernetes=_kubernetes(node.kubernetes, defaults.kubernetes if defaults else None),
     )
+
+
+def step_resources(node: NodeSpec, node_type: type[NodeType], defaults: Defaults | None) -> Resources:
+    """What a step asks for: the node's own resources, else the pipeline's defaults, else its type's (field by field)."""
+    default = defaults.resources if defaults and defaults.resources else Resources()
+    return (node.resources or Resources()).merged_over(default.merged_over(node_type.resources))
 
 
 def _kubernetes(own: KubernetesOptions | None, default: KubernetesOptions | None) -> KubernetesOptions | None:

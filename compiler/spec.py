@@ -16,6 +16,7 @@ from nodes.base import Resources
 
 __all__ = [
     "API_VERSION", "Pipeline", "PipelineBody", "Metadata", "Defaults", "NodeSpec", "EdgeSpec", "UiPosition",
+    "UiNote", "PipelineUi",
     "Resources", "KubernetesOptions", "Toleration",
 ]
 
@@ -55,6 +56,11 @@ class Defaults(_Spec):
     kubernetes: KubernetesOptions | None = None
 
 
+def _compact(value: float) -> float | int:
+    """``120.0`` is written ``120``: canvas coordinates are whole numbers almost always."""
+    return int(value) if float(value).is_integer() else value
+
+
 class UiPosition(_Spec):
     """Where the node sits on the canvas. Never affects execution."""
 
@@ -63,7 +69,33 @@ class UiPosition(_Spec):
 
     @field_serializer("x", "y")
     def _compact(self, value: float) -> float | int:
-        return int(value) if float(value).is_integer() else value
+        return _compact(value)
+
+
+class UiNote(_Spec):
+    """A sticky note on the canvas: text an analyst leaves beside the nodes. Never affects execution."""
+
+    id: str
+    text: str = ""
+    x: float = 0.0
+    y: float = 0.0
+    width: float = 240.0
+    height: float = 140.0
+
+    @field_serializer("x", "y", "width", "height")
+    def _compact(self, value: float) -> float | int:
+        return _compact(value)
+
+
+class PipelineUi(_Spec):
+    """What only the canvas reads (notes); compile, plans and cache keys never look here."""
+
+    notes: list[UiNote] = Field(default_factory=list)
+
+    @field_validator("notes", mode="before")
+    @classmethod
+    def _null_notes(cls, value: Any) -> Any:
+        return [] if value is None else value
 
 
 class NodeSpec(_Spec):
@@ -116,6 +148,7 @@ class Pipeline(_Spec):
     kind: Literal["Pipeline"] = "Pipeline"
     metadata: Metadata
     spec: PipelineBody = Field(default_factory=PipelineBody)
+    ui: PipelineUi | None = None
 
     def node(self, node_id: str) -> NodeSpec | None:
         return next((n for n in self.spec.nodes if n.id == node_id), None)

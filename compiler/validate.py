@@ -25,7 +25,10 @@ from .quantities import QuantityError, parse_quantity
 from .spec import Pipeline
 from .yaml_io import SourceMap
 
-__all__ = ["validate_pipeline", "NODE_ID_PATTERN", "PIPELINE_NAME_PATTERN", "MAX_RETRIES"]
+__all__ = ["validate_pipeline", "name_problem", "NODE_ID_PATTERN", "PIPELINE_NAME_PATTERN", "MAX_RETRIES", "NO_NODES"]
+
+#: what an empty pipeline is told (as ``pipeline: …``); the studio shows a start hint instead (studio/problems.py)
+NO_NODES = "has no nodes yet; add one from the palette"
 
 NODE_ID_PATTERN = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?\Z")
 PIPELINE_NAME_PATTERN = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
@@ -77,16 +80,24 @@ def validate_pipeline(pipeline: Pipeline, catalog: Catalog, source_map: SourceMa
     return check.found
 
 
+def name_problem(name: str) -> str | None:
+    """What is wrong with ``name`` as a pipeline name (``must be ...``), or None when it is valid.
+
+    The one place the rule is written: validation and the studio's Rename both say it so.
+    """
+    if PIPELINE_NAME_PATTERN.fullmatch(name):
+        return None
+    return ("must be lowercase letters, digits and '-', start and end with a letter or digit, "
+            "at most 63 characters (e.g. 'iris-classifier')")
+
+
 def _check_metadata(check: _Checker) -> None:
     name = check.pipeline.metadata.name
-    if not PIPELINE_NAME_PATTERN.fullmatch(name):
-        check.pipeline_error(
-            f"name '{name}' must be lowercase letters, digits and '-', start and end with a letter or digit, "
-            "at most 63 characters (e.g. 'iris-classifier')",
-            path=("metadata", "name"),
-        )
+    problem = name_problem(name)
+    if problem:
+        check.pipeline_error(f"name '{name}' {problem}", path=("metadata", "name"))
     if not check.pipeline.spec.nodes:
-        check.pipeline_error("has no nodes yet; add one from the palette", path=("spec",))
+        check.pipeline_error(NO_NODES, path=("spec",))
 
 
 def _check_defaults(check: _Checker) -> None:

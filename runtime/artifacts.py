@@ -18,7 +18,7 @@ from nodes.artifacts import ArtifactKind
 
 from .run_store import EndpointRecord, RunStore, StepRecord
 
-__all__ = ["copy_outputs", "record_outputs", "last_error_line"]
+__all__ = ["copy_outputs", "record_outputs", "last_error_line", "step_warnings"]
 
 _log = logging.getLogger(__name__)
 
@@ -99,17 +99,37 @@ def record_outputs(store: RunStore, run_id: str, step: PlannedStep) -> None:
                 stop_endpoint(replaced.pid)
 
 
+def _log_tail(log_path: Path | str, size: int = 16384) -> list[str]:
+    """The last ``size`` bytes of a step's log as lines (none when it cannot be read)."""
+    try:
+        with open(log_path, "rb") as handle:
+            handle.seek(max(0, os.path.getsize(log_path) - size))
+            return handle.read().decode("utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+
+
+def step_warnings(log_path: Path | str | None, step_id: str) -> list[str]:
+    """What the step's last attempt warned about (``warning: node '<id>': …`` lines), without the node prefix."""
+    from .entrypoint import WARNING_PREFIX
+
+    if not log_path:
+        return []
+    prefix = f"{WARNING_PREFIX}node '{step_id}': "
+    found: list[str] = []
+    for line in reversed(_log_tail(log_path)):
+        if line.startswith("--- attempt"):
+            break
+        if line.startswith(prefix) and line[len(prefix):].strip() not in found:
+            found.append(line[len(prefix):].strip())
+    return found[::-1]
+
+
 def last_error_line(log_path: Path) -> str | None:
     """The step's own explanation of its failure: the last ``error:`` line of its log."""
     from .entrypoint import ERROR_PREFIX
 
-    try:
-        with open(log_path, "rb") as handle:
-            handle.seek(max(0, os.path.getsize(log_path) - 16384))
-            lines = handle.read().decode("utf-8", errors="replace").splitlines()
-    except OSError:
-        return None
-    for line in reversed(lines):
+    for line in reversed(_log_tail(log_path)):
         if line.startswith(ERROR_PREFIX):
             return line[len(ERROR_PREFIX):].strip()
         if line.startswith("--- attempt"):

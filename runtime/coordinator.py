@@ -22,7 +22,7 @@ from .entrypoint import EXIT_INPUT_ERROR
 from .executors.base import Executor, StepEvent, StepKey
 from .home import DISK_FULL_PREFIX, HomeError, step_log_path
 from .rerun_reasons import rerun_reason
-from .run_store import RunStore
+from .run_store import RunStore, StepRecord
 from .states import OK_STEP_STATES, RunState, StepState
 
 __all__ = ["Coordinator"]
@@ -80,8 +80,6 @@ class Coordinator:
                     self._apply(event)
                 self._enforce_timeouts()
                 self._launch_ready()
-                for event in self.executor.poll():  # record launches now, not one sleep later
-                    self._apply(event)
                 self._heartbeat()
                 if not self.active and not self._ready():
                     break
@@ -116,11 +114,11 @@ class Coordinator:
                 self.state[record.step_id] = record.state
                 continue
             if record.pid:  # a step of a lost run may still be running
-                _kill_orphan(record.pid, self.run_id, record.step_id)
+                _kill_orphan(record, self.run_id)
             self.state[record.step_id] = StepState.PENDING
             if record.state != StepState.PENDING:
                 self.store.set_step(self.run_id, record.step_id, StepState.PENDING, detail="resumed",
-                                    exit_code=None, signal=None, error=None, pid=None)
+                                    exit_code=None, signal=None, error=None, pid=None, pid_start=None)
 
     def _adopt(self) -> None:
         """On resume, re-attach to attempts the stopped run process left running (backends that can: Kubernetes)."""
@@ -157,11 +155,13 @@ class Coordinator:
                 [d for d in step.depends_on if self.state[d] == StepState.SUCCEEDED])
             self.retrying.discard(step.id)
             self.store.set_step(self.run_id, step.id, StepState.QUEUED, detail=reason, attempt=attempt,
-                                exit_code=None, signal=None, error=None, pid=None, finished_at=None,
+                                exit_code=None, signal=None, error=None, pid=None, pid_start=None, finished_at=None,
                                 **({"reason": reason} if reason else {}))
             self.state[step.id] = StepState.QUEUED
             self.active[step.id] = _Attempt(key, time.monotonic())
             self.executor.submit(step, key, str(step_log_path(self.run_id, step.id)))
+            for event in self.executor.poll():  # record the launch (its pid) now, before the next one
+                self._apply(event)
 
     def _try_cache(self, step: PlannedStep) -> bool:
         node_type = self.catalog.get(step.type)
@@ -186,7 +186,8 @@ class Coordinator:
         step = self.steps[event.key.step_id]
         if event.state == StepState.RUNNING:
             self.state[step.id] = StepState.RUNNING
-            self.store.set_step(self.run_id, step.id, StepState.RUNNING, pid=event.pid, started_at=event.at)
+            self.store.set_step(self.run_id, step.id, StepState.RUNNING, pid=event.pid, pid_start=event.process_start,
+                                started_at=event.at)
         elif event.state == StepState.SUCCEEDED:
             del self.active[step.id]
             self._succeeded(step, event)
@@ -293,25 +294,34 @@ def _pid() -> int:
     return os.getpid()
 
 
-def _kill_orphan(pid: int, run_id: str, step_id: str) -> None:
+def _kill_orphan(record: StepRecord, run_id: str) -> None:
     """A step process left running by a run process that died: stop it before re-running its step.
 
-    Only a process that is still one of this run's steps is killed: this step's entrypoint, or a step
-    forked from the dead run process (it shows that process's argv); a reused pid is left alone.
+    Only a process that is still that step is killed; a reused pid is left alone. The pid and the
+    process's start time, recorded when it started, say so exactly. A store from before start times
+    were recorded falls back to the command line: this step's entrypoint, or a step forked from the dead
+    run process (it shows that process's argv, which names the run).
     """
     import os
     import signal
     from pathlib import Path
 
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return
-    argv = cmdline.split(b"\0")
-    spawned = b"runtime.entrypoint" in argv and step_id.encode() in argv
-    forked = b"runtime.run_process" in argv and pid != os.getpid()
-    if not (spawned or forked) or run_id.encode() not in cmdline:
-        return
+    from .processes import same_process
+
+    pid = record.pid
+    if record.pid_start is not None:
+        if not same_process(pid, record.pid_start):
+            return
+    else:
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return
+        argv = cmdline.split(b"\0")
+        spawned = b"runtime.entrypoint" in argv and record.step_id.encode() in argv
+        forked = b"runtime.run_process" in argv and pid != os.getpid()
+        if not (spawned or forked) or run_id.encode() not in cmdline:
+            return
     try:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):

@@ -16,22 +16,23 @@ what the CLI and the studio show on the node.
 from __future__ import annotations
 
 import argparse
-import functools
 import logging
 import os
 import sys
-import tempfile
 import time
 import traceback
-from pathlib import Path
 from typing import Any
 
-__all__ = ["main", "run_step", "warm_catalog", "cached_plan", "EXIT_OK", "EXIT_FAILED", "EXIT_INPUT_ERROR", "ERROR_PREFIX"]
+__all__ = ["main", "run_step", "warm_catalog", "cached_plan", "remember_plan", "remember_catalog", "EXIT_OK", "EXIT_FAILED",
+           "EXIT_INPUT_ERROR", "ERROR_PREFIX", "WARNING_PREFIX"]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_INPUT_ERROR = 3
 ERROR_PREFIX = "error: "
+#: a succeeded step's warnings are repeated at the end of its log on lines that start with this (no timestamp),
+#: so the studio finds them the way it finds an ``error:`` line
+WARNING_PREFIX = "warning: "
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -41,18 +42,39 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-@functools.lru_cache(maxsize=1)
+# What a process reads once and keeps; a forking parent's copies serve all its children.
+_CATALOG: list[Any] = []  # the node catalog: empty until built or handed over
+_PLANS: dict[str, Any] = {}  # plan URI → plan: a run's plan never changes once written
+
+
 def warm_catalog():
-    """The node catalog, built once per process (a forking parent builds it for all its children)."""
-    from nodes.catalog import default_catalog
+    """The node catalog (``nodes.catalog.default_catalog``), built at most once per process."""
+    if not _CATALOG:
+        from nodes.catalog import default_catalog
 
-    return default_catalog()
+        _CATALOG.append(default_catalog())
+    return _CATALOG[0]
 
 
-@functools.lru_cache(maxsize=4)
+def remember_catalog(catalog: Any) -> None:
+    """A default catalog this process built already (the run process has one), so that the steps it forks
+    do not read every plug-in's entry point again."""
+    _CATALOG[:] = [catalog]
+
+
+
 def cached_plan(uri: str):
-    """A run's plan never changes once written, so a process parses it at most once."""
-    return _load_plan(uri)
+    """The plan at ``uri``, parsed at most once per process."""
+    plan = _PLANS.get(uri)
+    if plan is None:
+        plan = _PLANS[uri] = _load_plan(uri)
+    return plan
+
+
+def remember_plan(uri: str, plan: Any) -> None:
+    """A plan this process already holds (the run process reads it from the store), so that the steps it
+    forks find it parsed instead of reading and parsing ``uri`` again."""
+    _PLANS[uri] = plan
 
 
 def _load_plan(uri: str):
@@ -163,19 +185,22 @@ def run_step(plan_uri: str, step_id: str, log: logging.Logger) -> None:
     started = time.perf_counter()
     inputs: dict[str, Any] = {port: read_artifact(ref.kind, ref.uri) for port, ref in step.inputs.items()}
     inputs.update({port: [read_artifact(ref.kind, ref.uri) for ref in refs] for port, refs in step.input_lists.items()})
-    with tempfile.TemporaryDirectory(prefix=f"pipecanvas-{step_id}-") as work_dir:
-        context = RunContext(
-            run_id=os.environ.get("PIPECANVAS_RUN_ID", "adhoc"),
-            step_id=step_id,
-            work_dir=Path(work_dir),
-            input_uris={port: ref.uri for port, ref in step.inputs.items()},
-            input_sources={port: [f"{ref.step}.{ref.port}" for ref in refs] for port, refs in step.input_lists.items()},
-            cpus=min(step.resources.cpu_cores(), os.cpu_count() or 1),
-            endpoints=_EndpointLauncherOnDemand(plan, step),
-            logger=log,
-        )
+    context = RunContext(
+        run_id=os.environ.get("PIPECANVAS_RUN_ID", "adhoc"),
+        step_id=step_id,
+        input_uris={port: ref.uri for port, ref in step.inputs.items()},
+        input_sources={port: [f"{ref.step}.{ref.port}" for ref in refs] for port, refs in step.input_lists.items()},
+        cpus=min(step.resources.cpu_cores(), os.cpu_count() or 1),
+        endpoints=_EndpointLauncherOnDemand(plan, step),
+        logger=log,
+    )
+    try:
         outputs = node_type().run(inputs, params, context)
+    finally:
+        context.remove_scratch()
     _write_outputs(step, outputs)
+    for warning in context.warnings:
+        print(f"{WARNING_PREFIX}node '{step_id}': {warning}", file=sys.stderr, flush=True)
     log.info("step '%s' (%s) finished in %.2fs; wrote %s", step_id, step.type, time.perf_counter() - started,
              ", ".join(step.outputs) or "nothing")
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from nodes.errors import PipecanvasError
 
-__all__ = ["HomeError", "pipecanvas_home", "run_dir", "step_log_path", "endpoints_dir", "home_problem", "DISK_FULL_ERRNOS",
-           "DISK_FULL_PREFIX", "disk_full_message"]
+__all__ = ["HomeError", "pipecanvas_home", "run_dir", "step_log_path", "endpoints_dir", "data_findings_dir", "home_problem",
+           "DISK_FULL_ERRNOS", "DISK_FULL_PREFIX", "disk_full_message"]
 
 #: the errors that mean "no room left": the disk (or a tmpfs) is full, or a quota is used up
 DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
@@ -103,3 +103,8 @@ def endpoints_dir(home: Path | None = None) -> Path:
     except OSError as exc:
         raise HomeError(home_problem(path.parent, exc)) from None
     return path
+
+
+def data_findings_dir(home: Path | None = None) -> Path:
+    """Where ``compiler.data_findings_store`` keeps the data checks' findings; made when the first is kept."""
+    return (home or pipecanvas_home()) / "cache" / "data-findings"

@@ -12,8 +12,8 @@ import logging
 import signal
 import sys
 
-from compiler.plan import load_plan_yaml
-from nodes.catalog import default_catalog
+from compiler.plan import ExecutionPlan, load_plan_yaml
+from nodes.catalog import Catalog, default_catalog
 
 from .coordinator import Coordinator
 from .executors.local import LocalExecutor
@@ -36,7 +36,7 @@ def _warm_imports(plan, catalog) -> tuple[str, ...]:
 
 def _executor(backend: str, plan, catalog, run=None):
     if backend == "local":
-        return LocalExecutor(warm_imports=_warm_imports(plan, catalog))
+        return LocalExecutor(warm_imports=_warm_imports(plan, catalog), plan=plan, catalog=catalog)
     if backend == "kubernetes":  # the cluster settings travel in the run's options (see runtime.runs.start_run)
         from .kubernetes.executor import KubernetesExecutor
 
@@ -44,26 +44,29 @@ def _executor(backend: str, plan, catalog, run=None):
     raise SystemExit(f"unknown backend '{backend}'")
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, plan: ExecutionPlan | None = None, catalog: Catalog | None = None) -> int:
+    """``plan`` and ``catalog``: the run's compiled plan and the default catalog, when the caller that
+    forked this process (``run_launch``) holds them; otherwise both are loaded here."""
     parser = argparse.ArgumentParser(prog="python -m runtime.run_process")
     parser.add_argument("run_id")
     parser.add_argument("--resume", action="store_true")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # force: a run process forked from its caller (see run_launch) drops the caller's handlers
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", force=True)
     try:
-        return _run(args)
+        return _run(args, plan, catalog)
     except HomeError as exc:  # the home or its store cannot be written (full, read-only, locked): one line, no traceback
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 1
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, plan: ExecutionPlan | None, catalog: Catalog | None) -> int:
     store = open_store()
     run = store.get_run(args.run_id)
     if run is None:
         print(f"error: no run '{args.run_id}'", file=sys.stderr)
         return 2
-    plan, catalog = load_plan_yaml(run.plan_yaml), default_catalog()
+    plan, catalog = plan or load_plan_yaml(run.plan_yaml), catalog or default_catalog()
     coordinator = Coordinator(
         store, run.id, plan, _executor(run.backend, plan, catalog, run), catalog,
         max_parallel=int(run.options.get("max_parallel", 1)), use_cache=bool(run.options.get("use_cache", True)),

@@ -139,6 +139,8 @@ class StepRecord:
     log_path: str | None
     started_at: float | None
     finished_at: float | None
+    #: the step process's start time (``processes.process_start_time``): with ``pid``, which process it was
+    pid_start: int | None = None
 
     @property
     def elapsed(self) -> float | None:
@@ -193,7 +195,10 @@ class NewStep:
     log_path: str
 
 
-_STEP_FIELDS = {"attempt", "exit_code", "signal", "pid", "reason", "cached_from", "error", "started_at", "finished_at"}
+#: step columns newer than the first stores: added to an older store when it is opened
+_STEP_COLUMNS = {"pid_start": "INTEGER"}
+_STEP_FIELDS = {"attempt", "exit_code", "signal", "pid", "reason", "cached_from", "error", "started_at", "finished_at",
+                *_STEP_COLUMNS}
 
 
 @dataclass(frozen=True)
@@ -220,7 +225,8 @@ class RunStore:
         except OSError as exc:
             raise HomeError(home_problem(self.path.parent, exc)) from None
         self._while_busy(lambda: self._conn().executescript(_SCHEMA))
-        self._while_busy(lambda: _add_endpoint_columns(self._conn()))
+        self._while_busy(lambda: _add_columns(self._conn(), "endpoints", _ENDPOINT_COLUMNS))
+        self._while_busy(lambda: _add_columns(self._conn(), "steps", _STEP_COLUMNS))
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -581,6 +587,11 @@ class RunStore:
         rows = self._conn().execute("SELECT * FROM drafts ORDER BY updated_at DESC LIMIT ?", (limit,)).fetchall()
         return [_draft(row) for row in rows]
 
+    def delete_draft(self, draft_id: str) -> bool:
+        """Forget a draft; False when there was none by that id."""
+        with self._write() as db:
+            return db.execute("DELETE FROM drafts WHERE id = ?", (draft_id,)).rowcount > 0
+
 
 def _draft(row: sqlite3.Row) -> DraftRecord:
     return DraftRecord(id=row["id"], name=row["name"], created_at=row["created_at"], updated_at=row["updated_at"],
@@ -603,7 +614,7 @@ def _step(row: sqlite3.Row) -> StepRecord:
         params=json.loads(row["params"]), image=row["image"], inputs=json.loads(row["inputs"]),
         exit_code=row["exit_code"], signal=row["signal"], pid=row["pid"], reason=row["reason"],
         cached_from=row["cached_from"], error=row["error"], log_path=row["log_path"],
-        started_at=row["started_at"], finished_at=row["finished_at"],
+        started_at=row["started_at"], finished_at=row["finished_at"], pid_start=row["pid_start"],
     )
 
 
@@ -615,13 +626,13 @@ def _endpoint(row: sqlite3.Row) -> EndpointRecord:
     )
 
 
-def _add_endpoint_columns(conn: sqlite3.Connection) -> None:
-    """Give an endpoints table from an older store the columns this version records."""
-    present = {row["name"] for row in conn.execute("PRAGMA table_info(endpoints)")}
-    for column, kind in _ENDPOINT_COLUMNS.items():
+def _add_columns(conn: sqlite3.Connection, table: str, columns: dict[str, str]) -> None:
+    """Give ``table`` of an older store the ``columns`` this version records (names and types are ours)."""
+    present = {row["name"] for row in conn.execute(f"PRAGMA table_info({table})")}
+    for column, kind in columns.items():
         if column not in present:
             try:
-                conn.execute(f"ALTER TABLE endpoints ADD COLUMN {column} {kind}")
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
             except sqlite3.OperationalError as exc:  # another process added it first
                 if "duplicate column" not in str(exc):
                     raise

@@ -1,8 +1,8 @@
 """Start, resume, cancel and watch runs: the runtime's API for the CLI and the studio.
 
-A run is always its own process (``python -m runtime.run_process RUN_ID``), in
-its own session, so it outlives the shell or studio that started it; callers
-only write the run's first row and read the store afterwards.
+A run is always its own process (``runtime.run_process``, forked from the caller or a
+fresh interpreter: see ``run_launch``), in its own session, so it outlives the shell or
+studio that started it; callers only write the run's first row and read the store afterwards.
 """
 
 from __future__ import annotations
@@ -10,19 +10,20 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from compiler.plan import ExecutionPlan, compile_plan, dump_plan_yaml
+from compiler.slicing import upstream_slice
 from compiler.spec import Pipeline
 from compiler.yaml_io import dump_pipeline
 from nodes.catalog import Catalog, default_catalog
 from nodes.errors import PipecanvasError
 
+from .machine import refuse_what_this_machine_lacks
 from .home import HomeError, home_problem, pipecanvas_home, run_dir, step_log_path
 from .processes import process_alive
+from .run_launch import launch_run_process
 from .run_store import NewStep, RunRecord, RunStore, open_store
 from .states import FINISHED_RUN_STATES, RunState
 
@@ -43,31 +44,40 @@ def _new_run_id() -> str:
 def start_run(
     pipeline: Pipeline, *, backend: str = "local", max_parallel: int | None = None, use_cache: bool = True,
     catalog: Catalog | None = None, store: RunStore | None = None, home: Path | None = None,
-    kubernetes: dict | None = None,
+    kubernetes: dict | None = None, to: str | None = None,
 ) -> str:
     """Compile ``pipeline``, record the run, and start its process. Returns the run id at once.
 
     ``kubernetes`` holds the cluster settings (``runtime.kubernetes.types.KubernetesSettings``) of a
     ``backend="kubernetes"`` run, which is pre-flighted first (``kubernetes.preflight.PreflightError``).
+    ``to`` runs only that node and what it depends on ("Run to here"; ``compiler.slicing``): the run
+    records that slice, and its unchanged steps come from the cache as in a whole run. A local run whose
+    nodes need what this machine lacks (``runtime.machine``) is refused with ``MachineError`` first.
     """
     if backend not in BACKENDS:
         raise RunError(f"unknown backend '{backend}'; available: {', '.join(BACKENDS)}")
     if kubernetes and backend != "kubernetes":
         raise RunError("cluster settings (context, namespace, storage…) only apply with backend 'kubernetes'")
+    default = catalog is None  # only the default catalog may stand in for the one each step builds
+    catalog = catalog or default_catalog()
+    if to is not None:
+        pipeline = upstream_slice(pipeline, to)
+    if backend == "local":
+        refuse_what_this_machine_lacks(pipeline, catalog)
     home = home or pipecanvas_home()
     store = store or open_store(home)
     run_id = _new_run_id()
-    extra: dict = {}
+    extra: dict = {"to": to} if to is not None else {}
     if backend == "kubernetes":  # artifacts on the cluster's storage; the executor ships the plan to the pods
         from .kubernetes.runs import prepare_kubernetes_run
 
-        prepared = prepare_kubernetes_run(pipeline, catalog or default_catalog(), run_id, kubernetes or {})
+        prepared = prepare_kubernetes_run(pipeline, catalog, run_id, kubernetes or {})
         plan = prepared.plan
-        extra = {"kubernetes": prepared.settings.model_dump(exclude_none=True),
+        extra |= {"kubernetes": prepared.settings.model_dump(exclude_none=True),
                  "preflight_warnings": [warning.message for warning in prepared.warnings]}
     else:
         artifact_root = str(run_dir(run_id, home) / "artifacts")
-        plan = compile_plan(pipeline, catalog or default_catalog(), artifact_root, fingerprint_sources=True)
+        plan = compile_plan(pipeline, catalog, artifact_root, fingerprint_sources=True)
     plan_yaml = dump_plan_yaml(plan)
     if backend == "local":
         import fsspec  # here, not at the top: the commands that only read runs never need it
@@ -82,7 +92,7 @@ def start_run(
     store.create_run(run_id, plan.pipeline, dump_pipeline(pipeline), plan_yaml, backend, _new_steps(plan, run_id, home),
                      options)
     try:
-        pid = _spawn(run_id, home)
+        pid = launch_run_process(run_id, home, plan=plan, catalog=catalog if default else None)
     except HomeError as exc:  # recorded, so the run does not wait in the queue until it is reaped as lost
         store.set_run_state(run_id, RunState.FAILED, error=str(exc))
         raise
@@ -96,21 +106,6 @@ def _new_steps(plan: ExecutionPlan, run_id: str, home: Path) -> list[NewStep]:
                 {port: ref.step for port, ref in step.inputs.items()}, str(step_log_path(run_id, step.id, home)))
         for step in plan.steps
     ]
-
-
-def _spawn(run_id: str, home: Path, resume: bool = False) -> int:
-    log_file = run_dir(run_id, home) / "run.log"
-    try:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        log = open(log_file, "ab")
-    except OSError as exc:
-        raise HomeError(home_problem(log_file, exc)) from None
-    argv = [sys.executable, "-m", "runtime.run_process", run_id] + (["--resume"] if resume else [])
-    env = {**os.environ, "PIPECANVAS_HOME": str(home), "PYTHONUNBUFFERED": "1"}
-    with log:
-        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                                   start_new_session=True, cwd=os.getcwd())
-    return process.pid
 
 
 def find_run(store: RunStore, run_id_or_prefix: str) -> RunRecord:
@@ -135,7 +130,7 @@ def resume_run(run_id: str, *, store: RunStore | None = None, home: Path | None 
         raise RunError(f"run {run.id} already succeeded; there is nothing to resume")
     if not store.requeue_run(run.id):
         raise RunError(f"run {run.id} is being resumed already")
-    store.set_run_pid(run.id, _spawn(run.id, home, resume=True))
+    store.set_run_pid(run.id, launch_run_process(run.id, home, resume=True))
     return run.id
 
 

@@ -41,6 +41,8 @@ class StepEvent:
     exit_code: int | None = None
     signal: str | None = None
     pid: int | None = None
+    #: with ``pid``, which process it is (``processes.process_start_time``), where the backend can tell
+    process_start: int | None = None
     at: float = field(default_factory=time.time)
 
 

@@ -24,11 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from compiler.plan import PlannedStep
+from compiler.plan import ExecutionPlan, PlannedStep
+from nodes.catalog import Catalog
 
+from ..forked_process import fork_available
+from ..processes import process_start_time
 from ..states import StepState
 from .base import EventBuffer, StepEvent, StepKey
-from .warm_fork import ForkedStep, fork_available, fork_entrypoint, preload, wait_for_exit, warm_plan
+from .warm_fork import ForkedStep, fork_entrypoint, preload, wait_for_exit
 
 _ENTRYPOINT_PREFIX = ["python", "-m", "runtime.entrypoint"]
 
@@ -60,8 +63,9 @@ class LocalExecutor:
 
     def __init__(
         self, env: dict[str, str] | None = None, python: str = sys.executable, fork: bool | None = None,
-        warm_imports: tuple[str, ...] = (),
+        warm_imports: tuple[str, ...] = (), plan: ExecutionPlan | None = None, catalog: Catalog | None = None,
     ) -> None:
+        """``plan`` and ``catalog`` (the default one) are handed to forked steps, which need not load them."""
         self._env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         self._python = python
         self._running: dict[StepKey, _Running] = {}
@@ -71,6 +75,13 @@ class LocalExecutor:
         self._fork = fork and fork_available()
         self._warm_imports = warm_imports
         self._warm = False  # preloaded yet (see the module docstring)
+        if self._fork:  # forked steps find the run's plan and the catalog loaded already
+            from ..entrypoint import remember_catalog, remember_plan
+
+            if plan is not None:
+                remember_plan(plan.plan_uri, plan)
+            if catalog is not None:
+                remember_catalog(catalog)
 
     def submit(self, step: PlannedStep, key: StepKey, log_path: str) -> None:
         try:
@@ -86,8 +97,6 @@ class LocalExecutor:
         env = {**self._env, "PIPECANVAS_RUN_ID": key.run_id, "PIPECANVAS_STEP_ATTEMPT": str(key.attempt)}
         try:
             if self._fork and step.argv[:3] == _ENTRYPOINT_PREFIX:
-                if self._warm:
-                    warm_plan(step.argv[3:])
                 process, log = fork_entrypoint(step.argv[3:], env, log_path), None
             else:
                 process, log = self._spawn(step.argv, env, log_path)
@@ -95,7 +104,7 @@ class LocalExecutor:
             self._events.put(StepEvent(key, StepState.FAILED, detail=f"could not start: {exc}"))
             return
         self._running[key] = _Running(process, log)
-        self._events.put(StepEvent(key, StepState.RUNNING, pid=process.pid))
+        self._events.put(StepEvent(key, StepState.RUNNING, pid=process.pid, process_start=process_start_time(process.pid)))
 
     def _spawn(self, argv: list[str], env: dict[str, str], log_path: str) -> tuple[subprocess.Popen, object]:
         argv = [self._python if argv[0] == "python" else argv[0], *argv[1:]]

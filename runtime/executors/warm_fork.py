@@ -14,10 +14,10 @@ import gc
 import importlib
 import os
 import signal
-import sys
-import traceback
 
-__all__ = ["PRELOAD_MODULES", "preload", "warm_plan", "ForkedStep", "fork_entrypoint", "fork_available", "wait_for_exit"]
+from ..forked_process import fork_detached
+
+__all__ = ["PRELOAD_MODULES", "preload", "ForkedStep", "fork_entrypoint", "wait_for_exit"]
 
 #: modules every step needs (artifact I/O, the plan, the entrypoint); node types add their own
 #: through ``NodeType.warm_imports``, so a run imports only what its steps will use
@@ -30,10 +30,6 @@ PRELOAD_MODULES = (
     "compiler.plan",
     "runtime.entrypoint",
 )
-
-
-def fork_available() -> bool:
-    return hasattr(os, "fork") and sys.platform.startswith("linux")
 
 
 def preload(extra: tuple[str, ...] = ()) -> list[str]:
@@ -70,17 +66,6 @@ def _exercise_table_io() -> None:
         fsspec.filesystem("memory").rm(uri.split("://", 1)[1])
     except Exception:  # only an optimisation
         pass
-
-
-def warm_plan(entrypoint_args: list[str]) -> None:
-    """Parse the step's plan in the parent once, so forked children find it already loaded."""
-    from runtime.entrypoint import cached_plan
-
-    if "--plan" in entrypoint_args:
-        try:
-            cached_plan(entrypoint_args[entrypoint_args.index("--plan") + 1])
-        except Exception:  # the child will load it itself and report the problem in its log
-            pass
 
 
 def wait_for_exit(pids: list[int], timeout: float) -> None:
@@ -125,39 +110,12 @@ class ForkedStep:
 
 def fork_entrypoint(entrypoint_args: list[str], env: dict[str, str], log_path: str) -> ForkedStep:
     """Fork a child that runs ``runtime.entrypoint.main(entrypoint_args)`` with output to ``log_path``."""
-    sys.stdout.flush()
-    sys.stderr.flush()
     log_fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    pid = os.fork()
-    if pid:
-        os.close(log_fd)
-        return ForkedStep(pid)
-    _run_child(entrypoint_args, env, log_fd)  # never returns
+    return ForkedStep(fork_detached(lambda: _run_entrypoint(entrypoint_args), log_fd, env))
 
 
-def _run_child(entrypoint_args: list[str], env: dict[str, str], log_fd: int) -> None:
-    code = 1
-    try:
-        gc.disable()  # a step is short-lived; collecting would touch (and copy) the parent's pages
-        os.setsid()
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
-            signal.signal(sig, signal.SIG_DFL)
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        os.dup2(log_fd, 1)
-        os.dup2(log_fd, 2)
-        os.environ.clear()
-        os.environ.update(env)
-        from runtime.entrypoint import main
+def _run_entrypoint(entrypoint_args: list[str]) -> int:
+    gc.disable()  # a step is short-lived; collecting would touch (and copy) the parent's pages
+    from runtime.entrypoint import main
 
-        code = main(entrypoint_args)
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    except BaseException:
-        traceback.print_exc()
-    finally:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finally:
-            os._exit(code)
+    return main(entrypoint_args)

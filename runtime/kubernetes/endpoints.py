@@ -2,7 +2,7 @@
 
 Used inside a ``deploy.endpoint`` step's pod (``PIPECANVAS_ENDPOINTS=kubernetes``,
 set on every step Job): the step itself applies
-``compiler.emitters.emit_endpoint``'s two documents through the API, with the
+``compiler.emitters.kubernetes.emit_endpoint``'s two documents through the API, with the
 pod's service account (the only step pods that get a token; deploy/rbac.yaml
 lets it create and patch Deployments and Services), so the server starts only
 once the model files exist, and the step succeeds only once the server
@@ -28,7 +28,7 @@ import urllib3
 from kubernetes.client import ApiClient, AppsV1Api, CoreV1Api
 from kubernetes.client.exceptions import ApiException
 
-from compiler.emitters import KubernetesEmitOptions, emit_endpoint, endpoint_name, endpoint_url, label_value
+from compiler.emitters.kubernetes import KubernetesEmitOptions, emit_endpoint, endpoint_name, endpoint_url, label_value
 from compiler.plan import ExecutionPlan, PlannedStep
 from nodes.artifacts import Endpoint
 

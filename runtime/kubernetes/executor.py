@@ -42,7 +42,7 @@ import urllib3
 from kubernetes.client import ApiClient, BatchV1Api, CoreV1Api
 from kubernetes.client.exceptions import ApiException
 
-from compiler.emitters import KubernetesEmitOptions, run_selector
+from compiler.emitters.kubernetes import KubernetesEmitOptions, run_selector
 from compiler.plan import ExecutionPlan, PlannedStep, dump_plan_yaml
 
 from ..home import step_log_path

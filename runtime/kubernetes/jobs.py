@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler.emitters import KubernetesEmitOptions, dns_name, emit_job, emit_plan_configmap, resolve_run_id
-from compiler.emitters.kubernetes import ENDPOINT_TYPE
+from compiler.emitters.kubernetes import (ENDPOINT_TYPE, KubernetesEmitOptions, dns_name, emit_job, emit_plan_configmap,
+                                         resolve_run_id)
 from compiler.plan import ExecutionPlan, PlannedStep
 
 from .types import ATTEMPT_LABEL, OPTIONS_ENV

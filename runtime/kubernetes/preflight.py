@@ -3,7 +3,7 @@
 Checked, in this order (a missing namespace or an unreachable cluster stops
 the rest, which would only repeat it):
 
-- the plan fits the options (``compiler.emitters.check_plan``) and this
+- the plan fits the options (``compiler.emitters.kubernetes.check_plan``) and this
   machine can read the artifacts the steps write (the coordinator records
   their metrics from there);
 - the namespace exists;
@@ -35,12 +35,11 @@ import urllib3
 from kubernetes.client import ApiClient, AuthorizationV1Api, BatchV1Api, CoreV1Api
 from kubernetes.client.exceptions import ApiException
 
-from compiler.diagnostics import Diagnostic, errors_only
-from compiler.emitters import KubernetesEmitOptions, check_plan
-from compiler.emitters.kubernetes import GPU_RESOURCE
+from compiler.diagnostics import Diagnostic
+from compiler.emitters.kubernetes import GPU_RESOURCE, KubernetesEmitOptions, check_plan
 from compiler.plan import ExecutionPlan, PlannedStep
-from nodes.errors import PipecanvasError
 
+from ..refusals import RunRefusedError
 from .config import api_message
 from .jobs import plan_configmap, step_job
 from .permissions import permissions_for
@@ -53,12 +52,8 @@ _NODE = re.compile(r"^node '((?:[^'\\]|\\.)*)'")
 
 
 
-class PreflightError(PipecanvasError):
+class PreflightError(RunRefusedError):
     """The cluster cannot run the pipeline as asked; ``diagnostics`` holds every finding (warnings too)."""
-
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
-        self.diagnostics = list(diagnostics)
-        super().__init__("; ".join(d.message for d in errors_only(self.diagnostics)))
 
 
 def _error(message: str, node: str | None = None) -> Diagnostic:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from compiler.emitters import DEFAULT_MOUNT_PATH, DEFAULT_NAMESPACE, KubernetesEmitOptions
+from compiler.emitters.kubernetes import DEFAULT_MOUNT_PATH, DEFAULT_NAMESPACE, KubernetesEmitOptions
 
 __all__ = [
     "ATTEMPT_LABEL",

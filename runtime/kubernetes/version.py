@@ -26,7 +26,7 @@ from kubernetes.client import ApiClient, VersionApi
 from kubernetes.client.exceptions import ApiException
 
 from compiler.diagnostics import Diagnostic
-from compiler.emitters import KubernetesEmitOptions
+from compiler.emitters.kubernetes import KubernetesEmitOptions
 
 __all__ = ["MINIMUM_VERSION", "ServerVersion", "server_version", "version_findings", "fit_options"]
 

@@ -123,3 +123,23 @@ def test_commands_about_an_unknown_run_or_endpoint_exit_2(cli):
         result = cli(*args)
         assert result.returncode == 2, (args, result.stderr)
         assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr, (args, result.stderr)
+
+
+def test_run_to_a_node_runs_it_and_its_ancestors_then_the_whole_run_reuses_them(cli, tmp_path, pipeline_doc):
+    path = _write(tmp_path, pipeline_doc,
+                  [{"id": "source", "type": "test.source", "params": {"start": 40}},
+                   {"id": "first", "type": "test.sleep", "params": {"seconds": 0}},
+                   {"id": "second", "type": "test.sleep", "params": {"seconds": 0}}],
+                  [("source", "first"), ("first", "second")])
+    part = cli("run", path, "--to", "first", "--json")
+    assert part.returncode == 0, part.stderr
+    assert {s["id"]: s["state"] for s in json.loads(part.stdout)["steps"]} == {"source": "succeeded", "first": "succeeded"}
+
+    whole = cli("run", path, "--json")
+    assert whole.returncode == 0, whole.stderr
+    states = {s["id"]: s["state"] for s in json.loads(whole.stdout)["steps"]}
+    assert states == {"source": "cached", "first": "cached", "second": "succeeded"}
+
+    unknown = cli("run", path, "--to", "thrid")
+    assert unknown.returncode == 2 and "Traceback" not in unknown.stderr
+    assert "there is no node 'thrid' to run to (nodes: source, first, second)" in unknown.stderr

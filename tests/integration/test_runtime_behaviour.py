@@ -193,7 +193,9 @@ def _pid_of_sleeping_step(tmp_path: Path, wait_until) -> int:
 def test_kill_9_of_a_step_fails_it_skips_dependents_and_resume_finishes_the_run(runs, store, tmp_path, wait_until):
     run_id = runs.start(_long_chain(runs, tmp_path), max_parallel=2)
     pid = _pid_of_sleeping_step(tmp_path, wait_until)
-    assert store.step(run_id, "slow").pid == pid
+    wait_until(lambda: store.step(run_id, "slow").pid == pid, timeout=10, what="the step's pid in the store")
+    said = Path(store.step(run_id, "slow").log_path)  # it writes its pid file first, then logs
+    wait_until(lambda: "sleeping 60.0s" in said.read_text(), timeout=10, what="the step to log that it sleeps")
 
     os.kill(pid, signal.SIGKILL)
     run = runs.wait(run_id, timeout=30)
@@ -217,13 +219,16 @@ def test_kill_9_of_a_step_fails_it_skips_dependents_and_resume_finishes_the_run(
     assert store.metrics(run_id)["after"] == {"value": 2}
 
 
-@pytest.mark.parametrize("launch", ["fork", "spawn"])
-def test_killed_run_process_is_detected_as_lost_and_can_be_resumed(launch, runs, store, tmp_path, wait_until, capsys,
-                                                                   monkeypatch):
-    """Step processes outlive their run process either way they were started; resume must stop them."""
+@pytest.mark.parametrize(("launch", "run_launch"), [("fork", "fork"), ("spawn", "fork"), ("fork", "spawn")])
+def test_killed_run_process_is_detected_as_lost_and_can_be_resumed(launch, run_launch, runs, store, tmp_path, wait_until,
+                                                                   capsys, monkeypatch):
+    """Step processes outlive their run process however either was started (the run process forked from
+    the caller or a fresh interpreter; each step forked from it or spawned); resume must stop them."""
     monkeypatch.setenv("PIPECANVAS_LOCAL_LAUNCH", launch)
+    monkeypatch.setenv("PIPECANVAS_RUN_LAUNCH", run_launch)
     run_id = runs.start(_long_chain(runs, tmp_path), max_parallel=2)
     orphan = _pid_of_sleeping_step(tmp_path, wait_until)
+    wait_until(lambda: store.step(run_id, "slow").pid == orphan, timeout=10, what="the step's pid in the store")
 
     os.kill(store.get_run(run_id).pid, signal.SIGKILL)
     wait_until(lambda: reap_lost(store) or store.get_run(run_id).finished, timeout=20, what="the run to be reaped")
@@ -289,3 +294,23 @@ def test_twenty_runs_started_at_once_all_finish_with_every_event(runs, store, ho
         run_log = (home / "runs" / run_id / "run.log").read_text()
         assert "database is locked" not in run_log and "Traceback" not in run_log
 
+
+
+def test_a_caller_with_other_threads_starts_the_run_in_a_fresh_interpreter(runs, store, tmp_path, wait_until):
+    """Forking a process with other threads (the studio's server) could leave a lock held in the child
+    forever, so such a caller's run process is ``python -m runtime.run_process``; the run works the same."""
+    import threading
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        run_id = runs.start(_long_chain(runs, tmp_path), max_parallel=2)
+    finally:
+        stop.set()
+        other.join()
+    _pid_of_sleeping_step(tmp_path, wait_until)
+    argv = Path(f"/proc/{store.get_run(run_id).pid}/cmdline").read_bytes().split(b"\0")
+    assert b"runtime.run_process" in argv and run_id.encode() in argv
+    (tmp_path / "release").touch()
+    assert runs.wait(run_id).state == "succeeded", runs.describe(run_id)

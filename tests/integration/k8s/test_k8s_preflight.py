@@ -149,7 +149,7 @@ def test_start_run_keeps_the_cluster_settings_for_the_run_process(cluster, store
     _ready(cluster)
     monkeypatch.setenv("KUBECONFIG", str(_kubeconfig(tmp_path, cluster.url)))
     # no run process here: the run records one that already exited
-    monkeypatch.setattr(runs, "_spawn", lambda run_id, home, resume=False: _exited_pid())
+    monkeypatch.setattr(runs, "launch_run_process", lambda run_id, home, resume=False, **loaded: _exited_pid())
     pipeline = load_doc(pipeline_doc([{"id": "load", "type": "test.source"}])).pipeline
     settings = {"context": "fake", "namespace": "ml", "bucket": "memory://team/pc"}
 

@@ -96,3 +96,72 @@ def test_validate_prints_data_findings_and_fails_on_data_errors(pipeline_doc, ma
     assert code == 2
     assert "error: node 'train': the target 'mpg'" in err
     assert "warning: node 'load': column 'Unnamed: 0' is left out of the features" in err
+
+
+def test_validate_keeps_its_data_findings_until_the_data_changes(tmp_path, capsys, monkeypatch):
+    """A second validate prints the same findings (from PIPECANVAS_HOME); editing the CSV checks it again."""
+    from compiler import dump_yaml
+
+    monkeypatch.setenv("PIPECANVAS_HOME", str(tmp_path / "home"))
+    data = tmp_path / "rows.csv"
+    data.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{'yes' if i % 2 else 'no'}\n" for i in range(40)))
+    path = tmp_path / "p.yaml"
+    path.write_text(dump_yaml({"apiVersion": "pipecanvas/v1", "kind": "Pipeline", "metadata": {"name": "p"},
+                               "spec": {"nodes": [{"id": "load", "type": "data.file",
+                                                   "params": {"path": str(data), "target": "y"}}], "edges": []}}))
+
+    def validate() -> str:
+        assert main(["validate", str(path)]) == 0
+        return capsys.readouterr().err
+
+    first = validate()
+    assert list((tmp_path / "home" / "cache" / "data-findings").glob("*.json"))
+    assert validate() == first
+    data.write_text("a,b,c,y\n" + "".join(f"{i},{i % 3},same,{'yes' if i % 2 else 'no'}\n" for i in range(41)))
+    assert "column 'c' holds only 'same'" in validate()
+
+
+def test_a_local_files_fingerprint_is_what_fsspec_reports(tmp_path, monkeypatch):
+    """The data node reads a local file's size and times with os.stat; a run's cache keys must not change.
+    A path under ``~`` is expanded as fsspec expands it, so it too has a fingerprint (no stale cache hit)."""
+    import os
+
+    import fsspec
+
+    from nodes.data import FileParams, FileTable
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    data = tmp_path / "t.csv"
+    data.write_text("a,b\n1,2\n")
+    os.symlink(data, tmp_path / "link.csv")
+    for path in (str(data), str(tmp_path / "link.csv"), "~/t.csv"):
+        info = fsspec.filesystem("file").info(path)
+        expected = f"size={info['size']};mtime={info['mtime']};created={info['created']}"
+        assert FileTable.source_fingerprint(FileParams(path=path)) == expected
+
+
+def test_moving_a_node_or_editing_a_note_answers_from_the_store(tmp_path, monkeypatch):
+    """The canvas's ``ui`` (positions, notes) is no part of the stored findings' key: the data is not read again."""
+    from compiler import data_findings_store, parse_pipeline
+    from nodes import default_catalog
+
+    data = tmp_path / "rows.csv"
+    data.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{'yes' if i % 2 else 'no'}\n" for i in range(40)))
+    folder = tmp_path / "findings"
+    catalog = default_catalog()
+
+    def document(x: int, note: str) -> str:
+        return ("apiVersion: pipecanvas/v1\nkind: Pipeline\nmetadata: {name: p}\nspec:\n  nodes:\n"
+                f"    - id: load\n      type: data.file\n      params: {{path: {str(data)!r}, target: y}}\n"
+                f"      ui: {{x: {x}, y: 40}}\n  edges: []\nui:\n  notes:\n    - {{id: n1, text: {note!r}}}\n")
+
+    first = parse_pipeline(document(10, "first"))
+    found = data_findings_store.check_data_stored(first.pipeline, catalog, first.source_map, folder)
+    assert list(folder.glob("*.json"))
+
+    def no_second_read(*args, **kwargs):
+        raise AssertionError("check_data was called again")
+
+    monkeypatch.setattr(data_findings_store, "check_data", no_second_read)
+    moved = parse_pipeline(document(300, "moved the loader"))
+    assert data_findings_store.check_data_stored(moved.pipeline, catalog, moved.source_map, folder) == found

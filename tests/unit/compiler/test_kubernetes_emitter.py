@@ -12,7 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from compiler import ExecutionPlan, compile_plan, load_plan_yaml, read_pipeline_file
-from compiler.emitters import (
+from compiler.emitters.kubernetes import (
     KubernetesEmitOptions,
     ManifestError,
     compile_for_kubernetes,

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from compiler import errors_only
-from compiler.emitters import KubernetesEmitOptions
+from compiler.emitters.kubernetes import KubernetesEmitOptions
 from compiler.emitters.kubernetes.names import is_dns_label, is_label_value
 from compiler.plain_yaml import dump_plain_yaml
 from compiler.validate import NODE_ID_PATTERN, PIPELINE_NAME_PATTERN
