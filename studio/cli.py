@@ -20,7 +20,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Literal, Optional
 
 import typer
 
@@ -91,15 +91,25 @@ def nodes_command(as_json: bool = typer.Option(False, "--json", help="Print the 
 
 
 @app.command("validate")
-def validate_command(file: Path = typer.Argument(..., help="Pipeline YAML file.")) -> None:
+def validate_command(
+    file: Path = typer.Argument(..., help="Pipeline YAML file."),
+    backend: Literal["local", "kubernetes"] = typer.Option(
+        "local", "--backend", help="Where it will run: 'local' also checks this machine (packages, GPUs); "
+                                   "'kubernetes' leaves that to the cluster."),
+) -> None:
     """Check a pipeline file. Exit 0 when valid (warnings printed), 2 when not."""
     from compiler import errors_only, read_pipeline_file, validate_pipeline
     from nodes import default_catalog
 
     with _about(file):
         loaded = read_pipeline_file(file)
-    diagnostics = validate_pipeline(loaded.pipeline, default_catalog(), loaded.source_map)
-    diagnostics += _data_findings(loaded, diagnostics)
+    catalog = default_catalog()  # built once: each build scans the plug-ins again
+    diagnostics = validate_pipeline(loaded.pipeline, catalog, loaded.source_map)
+    diagnostics += _data_findings(loaded, diagnostics, catalog)
+    if backend == "local":
+        from runtime.machine import check_machine
+
+        diagnostics += check_machine(loaded.pipeline, catalog, loaded.source_map)
     _print_diagnostics(diagnostics, str(file))
     errors = errors_only(diagnostics)
     if errors:
@@ -108,16 +118,22 @@ def validate_command(file: Path = typer.Argument(..., help="Pipeline YAML file."
     _say(out, f"{file}: valid ({len(loaded.pipeline.spec.nodes)} nodes, {len(diagnostics)} warning(s))")
 
 
-def _data_findings(loaded, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
-    """The data's own checks (``compiler.data_checks``) when the file itself is valid."""
+def _data_findings(loaded, diagnostics: list[Diagnostic], catalog) -> list[Diagnostic]:
+    """The data's own checks (``compiler.data_checks``) when the file itself is valid, kept in
+    ``$PIPECANVAS_HOME/cache/data-findings`` so that unchanged data is not read again."""
     from compiler import errors_only
 
     if errors_only(diagnostics):
         return []
     from compiler.data_checks import check_data
-    from nodes import default_catalog
+    from compiler.data_findings_store import check_data_stored
+    from runtime.home import HomeError, data_findings_dir
 
-    return check_data(loaded.pipeline, default_catalog(), loaded.source_map)
+    try:
+        folder = data_findings_dir()
+    except HomeError:  # no usable home: check without keeping the findings
+        return check_data(loaded.pipeline, catalog, loaded.source_map)
+    return check_data_stored(loaded.pipeline, catalog, loaded.source_map, folder)
 
 
 @app.command("compile")
@@ -172,7 +188,7 @@ def _compile_kubernetes(file: Path, output: Optional[Path], artifact_root: Optio
     from pydantic import ValidationError
 
     from compiler import compile_plan, read_pipeline_file
-    from compiler.emitters import KubernetesEmitOptions, compile_for_kubernetes, dump_manifests, emit_kubernetes
+    from compiler.emitters.kubernetes import KubernetesEmitOptions, compile_for_kubernetes, dump_manifests, emit_kubernetes
     from compiler.yaml_io import dump_yaml
     from nodes import default_catalog
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from .cli import app, err, out
+from .cli import _about, app, err, out
 
 if TYPE_CHECKING:
     from runtime.run_store import RunStore
@@ -78,13 +78,14 @@ def _cluster_settings(**given: Optional[str]) -> dict[str, str]:
 
 
 def _start(file: Path, loaded, backend: str, cluster: dict[str, str], **options) -> str:
-    """start_run, with a Kubernetes run's pre-flight findings printed (exit 2 when any is an error)."""
-    from runtime.kubernetes.preflight import PreflightError
+    """start_run, with a Kubernetes run's pre-flight findings, or what this machine lacks for a local run,
+    printed (exit 2 when any is an error)."""
+    from runtime.refusals import RunRefusedError  # MachineError or PreflightError, without loading the Kubernetes client
     from runtime.runs import start_run
 
     try:
         run_id = start_run(loaded.pipeline, backend=backend, kubernetes=cluster or None, **options)
-    except PreflightError as exc:
+    except RunRefusedError as exc:
         for diagnostic in sorted(exc.diagnostics, key=lambda d: d.severity != "error"):
             err.print(diagnostic.format(str(file)), style="red" if diagnostic.severity == "error" else "yellow",
                       markup=False, emoji=False, soft_wrap=True)
@@ -103,6 +104,7 @@ def run_command(
     no_cache: bool = typer.Option(False, "--no-cache", help="Run every step even if its inputs did not change."),
     detach: bool = typer.Option(False, "--detach", help="Start the run and return; it keeps going on its own."),
     as_json: bool = typer.Option(False, "--json", help="Print the final run record as JSON instead of the live table."),
+    to: Optional[str] = typer.Option(None, "--to", metavar="NODE", help="Run only NODE and the nodes it depends on (unchanged ones come from the cache)."),
     context: Optional[str] = typer.Option(None, "--context", help="kubernetes: kubeconfig context (default: current)."),
     namespace: Optional[str] = typer.Option(None, "--namespace", help="kubernetes: namespace (default pipecanvas)."),
     pvc: Optional[str] = typer.Option(None, "--pvc", help="kubernetes: ReadWriteMany claim for the artifacts."),
@@ -119,7 +121,9 @@ def run_command(
     store = open_store()
     cluster = _cluster_settings(context=context, namespace=namespace, pvc=pvc, mount_path=mount_path, bucket=bucket,
                                 bucket_secret=bucket_secret, image_registry=image_registry)
-    run_id = _start(file, loaded, backend, cluster, max_parallel=max_parallel, use_cache=not no_cache, store=store)
+    with _about(file):  # a --to naming no node is reported against the file
+        run_id = _start(file, loaded, backend, cluster, max_parallel=max_parallel, use_cache=not no_cache, store=store,
+                        to=to)
     if detach:
         (sys.stdout.write(json.dumps({"run_id": run_id}) + "\n") if as_json else out.print(f"started run {run_id}"))
         return

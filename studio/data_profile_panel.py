@@ -174,6 +174,8 @@ def _histogram(profile: Any, revision: int, node_id: str) -> None:
     import altair as alt
     import pandas as pd
 
+    from .metric_charts import labelled_bars
+
     names = [c.name for c in profile.columns if c.histogram or c.top]
     if not names:
         return
@@ -181,11 +183,11 @@ def _histogram(profile: Any, revision: int, node_id: str) -> None:
     column = profile.column(name)
     if column.histogram:
         data = pd.DataFrame(column.histogram, columns=["from", "to", "rows"])
-        chart = alt.Chart(data).mark_bar().encode(x=alt.X("from:Q", bin="binned", title=name), x2="to:Q", y="rows:Q")
+        chart = alt.Chart(data).mark_bar().encode(x=alt.X("from:Q", bin="binned", title=name), x2="to:Q",
+                                                  y=alt.Y("rows:Q", title="rows")).properties(height=160)
     else:
-        data = pd.DataFrame(column.top, columns=["value", "rows"])
-        chart = alt.Chart(data).mark_bar().encode(x=alt.X("value:N", sort="-y", title=name), y="rows:Q")
-    st.altair_chart(chart.properties(height=160), width="stretch")
+        chart = labelled_bars(dict(column.top), name, "rows")  # the values named in full, down the side
+    st.altair_chart(chart, width="stretch")
 
 
 def _roles_editor(node: NodeSpec, profile: Any, revision: int) -> dict[str, Any] | None:

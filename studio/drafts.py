@@ -24,7 +24,8 @@ from runtime.run_store import DraftRecord
 from .run_status import store
 from .session import BLANK_NAME, Studio, catalog
 
-__all__ = ["DRAFT_PARAM", "autosave", "derive_name", "follow_draft_link", "keep_draft_link", "name_if_unnamed", "recent_drafts"]
+__all__ = ["DRAFT_PARAM", "autosave", "derive_name", "follow_draft_link", "keep_draft_link", "name_if_unnamed", "open_draft",
+           "recent_drafts"]
 
 DRAFT_PARAM = "draft"
 _KINDS = {"train.classifier": "classifier", "train.regressor": "regression", "train.mlp": "neural-net"}
@@ -84,6 +85,16 @@ def follow_draft_link(s: Studio) -> bool:
         return False
     s.open(pipeline, source=f"draft {draft.id}", draft_id=draft.id)
     return True
+
+
+def open_draft(s: Studio, draft: DraftRecord, current_yaml: str) -> str | None:
+    """Offer ``draft`` for the canvas (asked first when the canvas has unsaved changes); returns why not, or None."""
+    try:
+        loaded = parse_pipeline(draft.pipeline_yaml, source=f"draft {draft.id}").pipeline
+    except SpecError as exc:
+        return f"Draft {draft.id} could not be opened: {exc}"
+    s.offer(loaded, f"draft {draft.name}", current_yaml=current_yaml, draft_id=draft.id)
+    return None
 
 
 def autosave(s: Studio, yaml_text: str) -> None:

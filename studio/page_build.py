@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import streamlit as st
 
-from compiler import SpecError, dump_pipeline, parse_pipeline
-from nodes.errors import PipecanvasError
-from runtime.kubernetes.preflight import PreflightError
-from runtime.run_store import RunRecord
-from runtime.runs import cancel_run, resume_run, start_run
+from compiler import Diagnostic, SpecError, dump_pipeline, parse_pipeline
+from runtime.run_store import RunRecord, StepRecord
+from runtime.runs import cancel_run, resume_run
 
 from .backend_choice import backend_panel
 from .canvas import canvas, pending_graph, pending_selection
 from .canvas.graph import apply_graph, pipeline_to_graph
-from .drafts import autosave, follow_draft_link, keep_draft_link, name_if_unnamed, recent_drafts
+from .drafts import autosave, follow_draft_link, keep_draft_link, name_if_unnamed, open_draft, recent_drafts
 from .outdated import Freshness, freshness
 from .outputs import log_tail, show_outputs
+from .problems import START_HINT, Problems, problems_of
 from .properties import properties_panel
-from .run_status import canvas_status, run_record, store
+from .run_actions import guarded, node_run_panel, start_canvas_run
+from .run_banner import show_run_banner
+from .run_status import canvas_status, run_record, run_warnings, store
 from .run_link import follow_run_link, keep_run_link
 from .session import EXAMPLES, Studio, blank_pipeline, catalog, catalog_description, studio
 
@@ -29,8 +29,20 @@ __all__ = ["build_page"]
 _CANVAS_KEY = "canvas"
 _SEEN_KEY = "_pipecanvas_run_shown"
 _FRESHNESS_KEY = "_pipecanvas_freshness"
+_WARNINGS_KEY = "_pipecanvas_run_warnings"
 _UPLOAD_ROUNDS = "_pipecanvas_upload_rounds"
 _POLL_SECONDS = 0.5
+_PANEL_KEY = "side-panel"
+_PANEL_WIDTH_KEY = "panel-width"
+_PANEL_WIDTH_DEFAULT = 32  # percent of the page's width
+_PANEL_WIDTH_LEAST = 25
+_PANEL_WIDTH_MOST = 60
+#: An editor's page: less padding around the main area (the canvas measures the height it can fill), and the
+#: panel beside the canvas scrolls by itself, so the canvas stays in view.
+_PAGE_STYLE = f"""<style>
+[data-testid="stMainBlockContainer"] {{ padding: 4.25rem 1.5rem 0 1.5rem; }}
+.st-key-{_PANEL_KEY} {{ max-height: calc(100vh - 10.5rem); overflow-y: auto; overflow-x: hidden; padding-right: 0.4rem; }}
+</style>"""
 #: The canvas polls the run store faster, so a step's new state shows within a second (benchmarks/canvas.py).
 _CANVAS_POLL_SECONDS = 0.25
 
@@ -78,13 +90,10 @@ def _drafts_list(s: Studio) -> None:
         labels = {d.id: f"{d.name} · {time.strftime('%d %b %H:%M', time.localtime(d.updated_at))}" for d in drafts}
         picked = st.selectbox("Draft", list(labels), format_func=labels.get, key="draft-choice")
         if st.button("Open draft", key="draft-open", width="stretch"):
-            draft = next(d for d in drafts if d.id == picked)
-            try:
-                loaded = parse_pipeline(draft.pipeline_yaml, source=f"draft {draft.id}").pipeline
-            except SpecError as exc:
-                st.sidebar.error(f"Draft {draft.id} could not be opened: {exc}")
+            problem = open_draft(s, next(d for d in drafts if d.id == picked), dump_pipeline(s.pipeline))
+            if problem:
+                st.sidebar.error(problem)
                 return
-            s.offer(loaded, f"draft {draft.name}", current_yaml=dump_pipeline(s.pipeline), draft_id=draft.id)
             st.rerun()
 
 
@@ -93,7 +102,7 @@ def _confirm_replace(s: Studio) -> None:
     pending = s.pending
     if pending is None:
         return
-    where = f" (kept as draft `{s.draft_id}`, listed under Drafts in the sidebar)" if s.draft_id else ""
+    where = f" (kept as draft `{s.draft_id}`, listed on the Pipelines page)" if s.draft_id else ""
     with st.container(border=True, key="confirm-replace"):
         st.warning(f"Replace the canvas with **{pending.source}**? Your changes to "
                    f"**{s.pipeline.metadata.name}** are not in a file{where}.", icon=":material/warning:")
@@ -106,29 +115,29 @@ def _confirm_replace(s: Studio) -> None:
             st.rerun()
 
 
-def _name_bar(s: Studio) -> None:
-    left, right = st.columns([3, 2])
+def _name_input(s: Studio) -> None:
     key = f"name-{s.revision}"
     shown = {} if key in st.session_state else {"value": s.pipeline.metadata.name}  # a derived name is preset there
-    name = left.text_input("Pipeline name", key=key, help="Lowercase letters, digits and '-', e.g. iris-classifier.",
-                           **shown)
+    name = st.text_input("Pipeline name", key=key, help="Lowercase letters, digits and '-', e.g. iris-classifier.",
+                         **shown)
     if name != s.pipeline.metadata.name:
         s.named = True
         metadata = s.pipeline.metadata.model_copy(update={"name": name})
         s.replace(s.pipeline.model_copy(update={"metadata": metadata}), structural=False)
-    with right:
-        backend_panel(s)
 
 
-def _run_bar(s: Studio, errors: list, run: RunRecord | None, fresh: Freshness | None) -> None:
+def _run_bar(s: Studio, problems: Problems, run: RunRecord | None, steps: list[StepRecord], fresh: Freshness | None,
+             cols: list) -> None:
+    """Run, Cancel, Resume and the run's state, in the columns of the bar the pipeline name starts."""
     active = run is not None and not run.finished
-    cols = st.columns([1, 1, 1, 4])
-    reason = f"Fix {len(errors)} problem(s) first" if errors else None
-    if cols[0].button("▶ Run", type="primary", disabled=bool(errors) or active, help=reason, key="run", width="stretch"):
-        _guarded(s, "The run could not start", lambda: _start(s))
+    blocked = problems.blocks_run
+    reason = ("Add a node to the canvas first" if problems.empty else f"Fix the problems first: {problems.headline()}"
+              ) if blocked else None
+    if cols[0].button("▶ Run", type="primary", disabled=blocked or active, help=reason, key="run", width="stretch"):
+        guarded(s, "The run could not start", lambda: start_canvas_run(s))
         st.rerun()
     if cols[1].button("Cancel", disabled=not active, key="cancel", width="stretch"):
-        _guarded(s, "The run could not be cancelled", lambda: cancel_run(s.run_id))
+        guarded(s, "The run could not be cancelled", lambda: cancel_run(s.run_id))
         st.rerun()
     can_resume = run is not None and run.finished and run.state.value != "succeeded"
     changed = fresh is not None and fresh.changed
@@ -137,84 +146,79 @@ def _run_bar(s: Studio, errors: list, run: RunRecord | None, fresh: Freshness | 
                        "are taken from its results")
     else:
         resume_help = "Re-run the failed and skipped steps, reusing the ones that succeeded"
-    if cols[2].button("Resume", disabled=not can_resume or (changed and bool(errors)), key="resume", width="stretch",
+    if cols[2].button("Resume", disabled=not can_resume or (changed and blocked), key="resume", width="stretch",
                       help=resume_help):
-        if changed:
-            _guarded(s, "The run could not be resumed", lambda: _start(s))
+        if changed:  # a "Run to here" run resumes to the same node
+            guarded(s, "The run could not be resumed", lambda: start_canvas_run(s, to=run.options.get("to")))
         else:
-            _guarded(s, "The run could not be resumed", lambda: resume_run(s.run_id))
+            guarded(s, "The run could not be resumed", lambda: resume_run(s.run_id))
         st.rerun()
-    with cols[3]:
-        _run_line(errors, run)
-    if s.notice:
-        st.error(s.notice)
+    with cols[3]:  # in the bar: an element appearing above the canvas would re-create it (losing its view)
+        _run_line(problems, run, steps)
+        if s.notice:
+            st.error(s.notice)
 
 
-def _run_line(errors: list, run: RunRecord | None) -> None:
+def _run_line(problems: Problems, run: RunRecord | None, steps: list[StepRecord]) -> None:
     """Why Run is disabled, or the run's state (``_watch_run`` reruns the page when it changes)."""
-    if errors:
-        first = f": {errors[0].message}" if len(errors) == 1 else " (see the list below)"
-        st.warning(f"Run is disabled: {len(errors)} problem(s) to fix{first}.")
-    elif run is not None:
-        st.info(f"Run `{run.id}`: **{run.state.value}**" + (f" — {run.error}" if run.error else ""))
-
-
-def _start(s: Studio) -> None:
-    s.preflight = []
-    try:
-        if s.backend == "kubernetes":
-            s.run_id = start_run(s.pipeline, backend="kubernetes",
-                                 kubernetes={k: v for k, v in s.cluster.items() if v is not None})
+    if problems.blocks_run and not problems.empty:
+        if problems.count == 1:
+            st.warning(f"Run is disabled: 1 error to fix: {problems.errors[0].message}.")
         else:
-            s.run_id = start_run(s.pipeline)
-    except PreflightError as exc:
-        s.preflight = exc.diagnostics
-        raise
+            st.warning(f"Run is disabled: fix the errors listed beside the canvas ({problems.headline()}).")
+    elif run is not None:
+        show_run_banner(run, steps)
 
 
-def _guarded(s: Studio, failure: str, action: Callable[[], object]) -> None:
-    """Run a button's action; keep its failure in ``s.notice`` so it survives the rerun that follows."""
-    try:
-        action()
-    except PipecanvasError as exc:
-        s.notice = f"{failure}: {exc}"
-    else:
-        s.notice = None
-
-
-def _freshness(s: Studio) -> Freshness | None:
+def _freshness(s: Studio, steps: list[StepRecord]) -> Freshness | None:
     """What changed on the canvas since the run shown; computed once per edit (the run's keys never change)."""
     if not s.run_id:
         return None
     cached = st.session_state.get(_FRESHNESS_KEY)
     if cached and cached[0] == s.run_id and cached[1] is s.pipeline:
         return cached[2]
-    steps = store().steps(s.run_id)
     result = freshness(s.pipeline, catalog(), steps) if steps else None
     st.session_state[_FRESHNESS_KEY] = (s.run_id, s.pipeline, result)
     return result
 
 
-def _canvas_area(s: Studio, diagnostics: list, run: RunRecord | None, fresh: Freshness | None) -> None:
+def _canvas_area(s: Studio, diagnostics: list, run: RunRecord | None, steps: list[StepRecord],
+                 fresh: Freshness | None) -> list[Diagnostic]:
     """The canvas, drawn with the page (never in a fragment; ``_watch_run`` reruns the page for new states).
 
     Streamlit now and then drops and re-creates a component that sits in a fragment calling ``st.rerun()``
     (under load), and it re-creates it when it moves in or out of a fragment: either way the canvas would
     lose its viewport and any edit it has not sent yet. ``run`` is read before the steps: when it has
-    ended, so have they.
+    ended, so have they. Returns the run's step warnings it drew as badges.
     """
-    status = canvas_status(s.run_id)
-    st.session_state[_SEEN_KEY] = _progress(run, status)
+    status = canvas_status(run, steps)
+    progress = _progress(run, status)
+    st.session_state[_SEEN_KEY] = progress
     for node_id in fresh.outdated if fresh else ():
         if node_id in status and status[node_id]["state"] in ("succeeded", "cached", "failed"):
             status[node_id] = {**status[node_id], "outdated": True}
-    result = canvas(catalog_description(), pipeline_to_graph(s.pipeline, diagnostics), s.revision, status, s.selected,
+    warnings = _run_warnings(s, steps, progress)
+    drawn = pipeline_to_graph(s.pipeline, diagnostics + warnings)  # run warnings: badges only
+    result = canvas(catalog_description(), drawn, s.revision, status, s.selected,
                     key=_CANVAS_KEY, selection_revision=s.selection_revision)
     if result.graph is not None:  # build_page applies an edit before drawing; this one came in meanwhile
         s.replace(apply_graph(s.pipeline, result.graph), structural=False)
         st.rerun()
     if result.selection is not None:  # the node panel is drawn after the canvas: it follows in this run
         s.follow_canvas(result.selection.nodes, result.selection.primary)
+    return warnings
+
+
+def _run_warnings(s: Studio, steps: list[StepRecord], progress: tuple | None) -> list[Diagnostic]:
+    """The run's step warnings, read from the logs once per change of the run's progress (not per keystroke)."""
+    if progress is None:
+        return []
+    cached = st.session_state.get(_WARNINGS_KEY)
+    if cached and cached[0] == (s.run_id, progress):
+        return cached[1]
+    result = run_warnings(steps)
+    st.session_state[_WARNINGS_KEY] = ((s.run_id, progress), result)
+    return result
 
 
 def _progress(run: RunRecord | None, status: dict) -> tuple | None:
@@ -238,21 +242,22 @@ def _watch_run(s: Studio) -> None:
     @st.fragment(run_every=_CANVAS_POLL_SECONDS)
     def watch() -> None:
         run = run_record(s.run_id)
-        if _progress(run, canvas_status(s.run_id)) != st.session_state.get(_SEEN_KEY):
+        steps = store().steps(s.run_id) if run is not None else []
+        if _progress(run, canvas_status(run, steps)) != st.session_state.get(_SEEN_KEY):
             st.rerun()
 
     watch()
 
 
-def _problems(s: Studio, diagnostics: list) -> None:
-    if not s.pipeline.spec.nodes:
-        st.info("Drag a node from the palette onto the canvas to start, or open an example from the sidebar.")
+def _problems(s: Studio, problems: Problems) -> None:
+    if problems.empty:
+        st.info(START_HINT)
         return
-    if not diagnostics:
+    if not problems.count:
         st.success("No problems: the pipeline is ready to run.")
         return
-    st.markdown(f"**Problems ({len(diagnostics)})**")
-    for i, d in enumerate(diagnostics):
+    st.markdown(f"**Problems: {problems.headline()}**")
+    for i, d in enumerate(problems.all):
         # Streamlit's own icon font, not emoji: a browser without an emoji font would draw empty boxes.
         error = d.severity == "error"
         icon, label = (":material/error:", "Error") if error else (":material/warning:", "Warning")
@@ -263,7 +268,28 @@ def _problems(s: Studio, diagnostics: list) -> None:
             st.markdown(f"{icon} {':red' if error else ':orange'}[{label}:] {d.message}")
 
 
-def _node_panel(s: Studio, fresh: Freshness | None) -> None:
+def _workspace(s: Studio, problems: Problems, run: RunRecord | None, steps: list[StepRecord],
+               fresh: Freshness | None) -> None:
+    """The canvas, and beside it on the right the panel of the selected node and the problems.
+
+    An editor's layout (Langflow, Azure ML designer, KNIME): the canvas fills the window below the run bar
+    (it measures that itself) and a click on a card shows its form beside it, no scrolling. The panel
+    scrolls on its own and its share of the width is the user's (the slider at its top).
+    """
+    share = st.session_state.setdefault(_PANEL_WIDTH_KEY, _PANEL_WIDTH_DEFAULT)
+    canvas_column, panel_column = st.columns([100 - share, share], gap="small")
+    with canvas_column:
+        warnings = _canvas_area(s, list(problems.all), run, steps, fresh)
+    with panel_column, st.container(key=_PANEL_KEY):
+        st.slider("Panel width", _PANEL_WIDTH_LEAST, _PANEL_WIDTH_MOST, key=_PANEL_WIDTH_KEY, format="%d%%",
+                  help="How much of the page's width this panel takes; the canvas gets the rest.")
+        _node_panel(s, run, steps, fresh, problems, warnings)
+        st.divider()
+        _problems(s, problems)
+
+
+def _node_panel(s: Studio, run: RunRecord | None, steps: list[StepRecord], fresh: Freshness | None,
+                problems: Problems, warnings: list[Diagnostic]) -> None:
     if not s.selected or s.pipeline.node(s.selected) is None:
         st.caption("Select a node on the canvas to see its settings and outputs.")
         return
@@ -273,11 +299,12 @@ def _node_panel(s: Studio, fresh: Freshness | None) -> None:
                    f"The form shows `{node.id}`, selected last.")
     tabs = st.tabs(["Properties", "Outputs", "Logs"])
     with tabs[0]:
+        node_run_panel(s, node.id, problems, active=run is not None and not run.finished)
         updated = properties_panel(s.pipeline, node.id, catalog().get(node.type), s.revision)
         if updated is not None:
             s.replace(updated, structural=False)
             st.rerun()
-    step = store().step(s.run_id, node.id) if s.run_id else None
+    step = next((step for step in steps if step.step_id == node.id), None)
     with tabs[1]:
         if step is None:
             st.caption("Run the pipeline to see this node's outputs.")
@@ -293,13 +320,13 @@ def _node_panel(s: Studio, fresh: Freshness | None) -> None:
                 details = [e.detail for e in store().events(s.run_id) if e.step_id == node.id and e.detail]
                 if details and details[-1] != step.reason:
                     st.info(details[-1])  # e.g. why a pod is still Pending on the cluster
-            show_outputs([(port, kind, uri) for sid, port, kind, uri in store().artifacts(s.run_id) if sid == node.id])
+            show_outputs([(port, kind, uri) for sid, port, kind, uri in store().artifacts(s.run_id) if sid == node.id],
+                         [d.message.removeprefix(f"node '{node.id}': ") for d in warnings if d.node == node.id])
     with tabs[2]:
-        _logs(s, node.id)
+        _logs(s, run, node.id)
 
 
-def _logs(s: Studio, node_id: str) -> None:
-    run = run_record(s.run_id)
+def _logs(s: Studio, run: RunRecord | None, node_id: str) -> None:
     if run is None:
         st.caption("No run yet.")
         return
@@ -324,20 +351,21 @@ def build_page() -> None:
         s.follow_canvas(picked.nodes, picked.primary)
     name_if_unnamed(s, f"name-{s.revision}")
     _files_sidebar(s, dump_pipeline(s.pipeline))
-    _confirm_replace(s)
-    _name_bar(s)
-    found = s.diagnostics()  # the compiler's checks, run once per page run
-    diagnostics = found + s.preflight
-    errors = [d for d in found if d.severity == "error"]
+    with st.sidebar:
+        backend_panel(s)
+    st.html(_PAGE_STYLE)
+    with st.container():  # always there, so the question appearing does not shift (and re-create) the canvas
+        _confirm_replace(s)
+    # One bar above the canvas (name, Run, Cancel, Resume, state), so the canvas gets the window's height.
+    bar = st.columns([3, 1, 1, 1, 4], vertical_alignment="bottom")
+    with bar[0]:
+        _name_input(s)
+    problems = problems_of(s.pipeline, s.diagnostics(), s.preflight)  # the checks, run and counted once per page run
     run = run_record(s.run_id)  # once, before the steps are read: the page shows one moment of the run
-    fresh = _freshness(s)
-    _run_bar(s, errors, run, fresh)
-    _canvas_area(s, diagnostics, run, fresh)
-    left, right = st.columns([3, 2])
-    with left:
-        _node_panel(s, fresh)
-    with right:
-        _problems(s, diagnostics)
+    steps = store().steps(run.id) if run is not None else []
+    fresh = _freshness(s, steps)
+    _run_bar(s, problems, run, steps, fresh, bar[1:])
+    _workspace(s, problems, run, steps, fresh)
     autosave(s, dump_pipeline(s.pipeline))  # every edit reruns the page: it is saved before the next one
     keep_run_link(s)
     keep_draft_link(s)

@@ -1,11 +1,6 @@
-"""The Endpoints page: deployed models, a "try it" form built from each model's input columns, undeploy."""
+"""The Endpoints page: deployed models, a "try it" form for each (``try_it``), undeploy."""
 
 from __future__ import annotations
-
-import json
-import urllib.error
-import urllib.request
-from typing import Any
 
 import streamlit as st
 
@@ -14,44 +9,9 @@ from runtime.endpoint_registry import refresh_endpoints, undeploy
 from runtime.run_store import EndpointRecord
 
 from .run_status import store
+from .try_it import try_it_form
 
-__all__ = ["endpoints_page", "predict"]
-
-
-def predict(url: str, row: dict[str, Any], timeout: float = 10.0) -> tuple[bool, Any]:
-    """POST one row to ``url``/predict; (ok, answer or error message). Loopback only, so no proxy."""
-    request = urllib.request.Request(f"{url}/predict", data=json.dumps({"rows": [row]}).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(request, timeout=timeout) as response:
-            return True, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return False, _detail(exc.read(), exc.headers.get("content-type", ""), f"HTTP {exc.code}")
-    except (OSError, ValueError) as exc:  # refused, timed out, or not JSON
-        return False, f"the endpoint did not answer: {getattr(exc, 'reason', exc)}"
-
-
-def _detail(body: bytes, content_type: str, fallback: str) -> str:
-    """The server's own explanation of a refusal (FastAPI puts it in ``detail``)."""
-    if content_type.startswith("application/json"):
-        try:
-            parsed = json.loads(body)
-        except ValueError:
-            parsed = None
-        if isinstance(parsed, dict) and parsed.get("detail"):
-            return str(parsed["detail"])
-    return body.decode("utf-8", errors="replace")[:500] or fallback
-
-
-def _input(column: str, kind: str, key: str) -> Any:
-    if kind == "integer":
-        return st.number_input(column, value=0, step=1, key=key)
-    if kind == "number":
-        return st.number_input(column, value=0.0, format="%g", key=key)
-    if kind == "boolean":
-        return st.toggle(column, key=key)
-    return st.text_input(column, key=key)
+__all__ = ["endpoints_page"]
 
 
 def _endpoint_card(endpoint: EndpointRecord) -> None:
@@ -78,21 +38,7 @@ def _endpoint_card(endpoint: EndpointRecord) -> None:
         if not endpoint.input_schema:
             st.caption("This model did not record its input columns.")
             return
-        with st.form(f"try-{endpoint.name}"):
-            st.markdown("**Try it**: fill in one row and ask the model")
-            columns = st.columns(min(3, len(endpoint.input_schema)))
-            row = {}
-            for i, (column, kind) in enumerate(endpoint.input_schema.items()):
-                with columns[i % len(columns)]:
-                    row[column] = _input(column, kind, key=f"try-{endpoint.name}-{column}")
-            if st.form_submit_button("Predict"):
-                ok, answer = predict(endpoint.url, row)
-                if ok:
-                    st.success(f"Prediction: **{answer['predictions'][0]}**")
-                    if answer.get("probabilities"):
-                        st.bar_chart(answer["probabilities"][0])
-                else:
-                    st.error(str(answer))
+        try_it_form(endpoint)
 
 
 def endpoints_page() -> None:

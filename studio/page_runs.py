@@ -1,4 +1,4 @@
-"""The Runs page: history, open a past run on the canvas, compare runs side by side."""
+"""The Runs page: history, open a past run on the canvas, compare runs side by side (``run_comparison``)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,14 @@ import streamlit as st
 from compiler import dump_pipeline
 from runtime.runs import reap_lost
 
+from .run_comparison import DIFFERS_COLUMN, NOT_USED, compare_runs, comparison_table
 from .run_link import open_run
 from .run_status import store
-from .session import studio
+from .session import catalog, studio
 
-__all__ = ["runs_page", "runs_frame", "compare_frame"]
+__all__ = ["runs_page", "runs_frame"]
+
+_ROW_PX, _MAX_TABLE_PX = 35, 720
 
 
 def _headline(metrics: dict[str, dict[str, float]]) -> str:
@@ -42,20 +45,26 @@ def runs_frame(limit: int = 100) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def compare_frame(run_ids: list[str]) -> pd.DataFrame:
-    """Rows ``param step.name`` and ``metric step.name``; one column per run."""
-    current = store()
-    table: dict[str, dict[str, object]] = {}
-    for run_id in run_ids:
-        for step in current.steps(run_id):
-            for name, value in step.params.items():
-                table.setdefault(f"param {step.step_id}.{name}", {})[run_id] = str(value)
-        for step_id, values in current.metrics(run_id).items():
-            for name, value in values.items():
-                table.setdefault(f"metric {step_id}.{name}", {})[run_id] = round(value, 4)
-    frame = pd.DataFrame.from_dict(table, orient="index", columns=run_ids).sort_index()
-    differs = frame.astype(str).nunique(axis=1) > 1
-    return frame.assign(differs=differs.map({True: "◀", False: ""}))
+def _compare(run_ids: list[str]) -> None:
+    """The chosen runs side by side, the rows that differ first and highlighted; optionally only those."""
+    rows = compare_runs(store(), run_ids, catalog())
+    changed = sum(row.differs for row in rows)
+    only = st.toggle("Only what differs", key="compare-only-differences",
+                     help="Hide the params and metrics that are the same in every chosen run")
+    st.caption(f"{changed} of {len(rows)} params and metrics differ between these runs; they come first, "
+               f"marked ◀. Params the chosen algorithm does not read are left out (\"{NOT_USED}\" where "
+               "another run's algorithm reads them).")
+    frame = comparison_table(rows, run_ids, only_differences=only)
+    if frame.empty:
+        st.info("These runs have the same params and metrics.")
+        return
+    height = min(_ROW_PX * (len(frame) + 1) + 3, _MAX_TABLE_PX)  # every row in view, up to a screenful
+    st.dataframe(frame.style.apply(_highlight, axis=1), width="stretch", height=height, key="compare-table")
+
+
+def _highlight(row: pd.Series) -> list[str]:
+    style = "background-color: rgba(255, 189, 69, 0.25)" if row[DIFFERS_COLUMN] else ""
+    return [style] * len(row)
 
 
 def runs_page() -> None:
@@ -80,6 +89,6 @@ def runs_page() -> None:
         st.subheader("Compare runs")
         picked = st.multiselect("Runs to compare", frame["run"].tolist(), max_selections=6, key="compare-runs")
         if len(picked) >= 2:
-            st.dataframe(compare_frame(picked), width="stretch")
+            _compare(picked)
         else:
             st.caption("Pick two or more runs to see their params and metrics side by side.")

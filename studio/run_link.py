@@ -1,4 +1,4 @@
-"""A run's own address: ``/?run=<id>`` (or ``/build?run=<id>``) opens that run on the canvas with its statuses.
+"""A run's own address: ``/?run=<id>`` opens that run on the canvas with its statuses.
 
 A browser reload starts a new Streamlit session, and a new session starts with a
 blank canvas. The run being watched would be gone from the page (never from the

@@ -16,6 +16,7 @@ import streamlit as st
 
 from compiler import Diagnostic, Metadata, Pipeline, dump_pipeline, validate_pipeline
 from nodes import Catalog, default_catalog
+from runtime.machine import check_machine
 
 __all__ = ["BLANK_NAME", "EXAMPLES", "PendingOpen", "Studio", "studio", "catalog", "catalog_description", "blank_pipeline"]
 
@@ -125,7 +126,10 @@ class Studio:
         return current_yaml != self.opened_yaml
 
     def diagnostics(self) -> list[Diagnostic]:
+        """The compiler's checks, then (local backend) what this machine lacks, then the data's own checks."""
         found = validate_pipeline(self.pipeline, catalog())
+        if self.backend == "local":  # on a cluster the node type's image and the scheduler decide
+            found += check_machine(self.pipeline, catalog())
         if any(d.severity == "error" for d in found):
             return found
         from compiler.data_checks import check_data  # reads each data node's file once, then from a cache

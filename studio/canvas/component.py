@@ -1,7 +1,9 @@
 """The canvas element: our Streamlit components v2 component, and what it returns.
 
 Python sends ``{catalog, graph, graph_revision, status, selected,
-selection_revision}`` on every run. The canvas re-seeds its nodes and edges only when ``graph_revision``
+selection_revision, height}`` on every run (``height`` is the least height:
+the canvas grows to the bottom of the browser window; ``graph`` carries the
+sticky notes too, see ``graph.py``). The canvas re-seeds its nodes and edges only when ``graph_revision``
 changes, so bump it when Python itself changes the structure (a file opened,
 an example loaded, an edit refused) and keep it when applying the canvas's own
 edit. Status and validation problems can change on every run: they only
@@ -41,10 +43,11 @@ __all__ = [
 
 COMPONENT_NAME = "pipecanvas.canvas"
 BUNDLE_DIR = Path(__file__).resolve().parents[2] / "assets" / "canvas"
-DEFAULT_HEIGHT = 640
+#: The least height of the canvas; it grows to the bottom of the browser window.
+DEFAULT_HEIGHT = 420
 
 #: Catalog fields the canvas draws; the params schema stays in Python.
-_CATALOG_FIELDS = ("type", "title", "description", "category", "icon", "inputs", "outputs", "resources")
+_CATALOG_FIELDS = ("type", "title", "description", "category", "icon", "keywords", "inputs", "outputs", "resources")
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,8 @@ def read_result(raw: Mapping[str, Any], graph_revision: int, seen_stamp: str | N
         stamp = sent["stamp"]
         if sent.get("base_revision") == graph_revision:
             graph = {"nodes": list(sent.get("nodes") or []), "edges": list(sent.get("edges") or [])}
+            if "notes" in sent:
+                graph["notes"] = list(sent.get("notes") or [])
     event = raw.get("event")
     return CanvasResult(graph=graph, event=dict(event) if isinstance(event, Mapping) else None), stamp
 

@@ -10,7 +10,11 @@ The graph::
 
     {"nodes": [{"id", "type", "position": {"x", "y"}, "errors": [str], "warnings": [str],
                 "gpu"?: int, "config"?: {...}}],
-     "edges": [{"from": "load.table", "to": "split.table"}]}
+     "edges": [{"from": "load.table", "to": "split.table"}],
+     "notes": [{"id", "text", "position": {"x", "y"}, "width", "height"}]}
+
+``notes`` are the canvas's sticky notes, kept in the pipeline's ``ui`` section;
+a graph without the key leaves the pipeline's notes as they are.
 
 ``config`` carries a node's settings to the canvas and back untouched, so a
 pasted copy or an undone deletion comes back with its params; it is only read
@@ -26,7 +30,7 @@ from typing import Any
 import networkx as nx
 from pydantic import ValidationError
 
-from compiler import Diagnostic, EdgeSpec, NodeSpec, Pipeline, UiPosition
+from compiler import Diagnostic, EdgeSpec, NodeSpec, Pipeline, PipelineUi, UiNote, UiPosition
 from compiler.graph import parse_port_ref
 from compiler.validate import NODE_ID_PATTERN
 
@@ -66,7 +70,10 @@ def pipeline_to_graph(pipeline: Pipeline, diagnostics: Iterable[Diagnostic] = ()
             item["config"] = config
         nodes.append(item)
     edges = [{"from": edge.from_, "to": edge.to} for edge in pipeline.spec.edges]
-    return {"nodes": nodes, "edges": edges}
+    notes = [{"id": note.id, "text": note.text, "position": {"x": _compact(note.x), "y": _compact(note.y)},
+              "width": _compact(note.width), "height": _compact(note.height)}
+             for note in (pipeline.ui.notes if pipeline.ui else [])]
+    return {"nodes": nodes, "edges": edges, "notes": notes}
 
 
 def apply_graph(pipeline: Pipeline, graph: dict[str, Any]) -> Pipeline:
@@ -100,6 +107,9 @@ def apply_graph(pipeline: Pipeline, graph: dict[str, Any]) -> Pipeline:
     result = pipeline.model_copy(deep=True)
     result.spec.nodes = kept + added
     result.spec.edges = _edges(pipeline.spec.edges, graph.get("edges") or [], renamed)
+    if "notes" in graph:
+        notes = _notes(graph.get("notes") or [])
+        result.ui = PipelineUi(notes=notes) if notes else None
     return result
 
 
@@ -197,6 +207,24 @@ def _new_node(item: dict[str, Any], taken: set[str], position: UiPosition | None
         return NodeSpec(id=node_id, type=item["type"], ui=position, **settings)
     except ValidationError:  # a config that no longer fits the spec: start from defaults
         return NodeSpec(id=node_id, type=item["type"], ui=position)
+
+
+def _notes(items: list[Any]) -> list[UiNote]:
+    """The canvas's notes; an entry that is not a note (no id, bad numbers) is left out, ids kept unique."""
+    notes: list[UiNote] = []
+    for item in items:
+        if not (isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"]):
+            continue
+        position = item.get("position") if isinstance(item.get("position"), dict) else {}
+        try:
+            note = UiNote(id=item["id"], text=str(item.get("text") or ""), x=float(position.get("x", 0)),
+                          y=float(position.get("y", 0)), width=float(item.get("width", 240)),
+                          height=float(item.get("height", 140)))
+        except (TypeError, ValueError, ValidationError):
+            continue
+        if all(n.id != note.id for n in notes):
+            notes.append(note)
+    return notes
 
 
 def _edges(existing: list[EdgeSpec], items: list[Any], renamed: dict[str, str]) -> list[EdgeSpec]:

@@ -2,7 +2,8 @@
 
 Playwright's Python package only drives Debian's ``chromium`` (``.ci/run``
 installs it with apt; ``playwright install`` is never used). Without that
-binary the test modules skip themselves, saying why. The studio gets its own
+binary, or without Playwright (a dev extra), every test here is skipped, saying why
+(``pytest_collection_modifyitems`` below marks them all, so no module repeats it). The studio gets its own
 ``PIPECANVAS_HOME`` per test module; whatever its runs leave behind (a run still going, an
 endpoint) is stopped when the session ends. Each test gets a fresh browser
 context, so a fresh Streamlit session with a blank canvas.
@@ -10,6 +11,7 @@ context, so a fresh Streamlit session with a blank canvas.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,18 +30,41 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 VIEWPORT = {"width": 1800, "height": 1400}
 
 
+_HERE = Path(__file__).resolve().parent
+_WHY_SKIPPED = (
+    "the browser tests drive Debian's chromium (/usr/bin/chromium): `apt-get install chromium` (.ci/run does)"
+    if not CHROMIUM.exists() else
+    "Playwright's Python package is a dev extra: pip install -e '.[dev]'"
+    if importlib.util.find_spec("playwright") is None else None
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every browser test is slow, and skipped (saying why) where chromium or Playwright is missing."""
+    for item in items:
+        if item.path.is_relative_to(_HERE):
+            item.add_marker(pytest.mark.slow)
+            if _WHY_SKIPPED:
+                item.add_marker(pytest.mark.skip(reason=_WHY_SKIPPED))
+
+
 @pytest.fixture(scope="module")
 def studio_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("studio") / "home"
 
 
 @pytest.fixture(scope="module")
-def studio_url(studio_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def studio_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the module's studio writes its server log (a test can check it holds no traceback)."""
+    return tmp_path_factory.mktemp("studio-log") / "streamlit.log"
+
+
+@pytest.fixture(scope="module")
+def studio_url(studio_home: Path, studio_log: Path) -> Iterator[str]:
     """The studio's address; started once per test module (its runs and cache stay the module's own), stopped
     with everything it started."""
-    log = tmp_path_factory.mktemp("studio-log") / "streamlit.log"
     try:
-        with serve_studio(studio_home, log) as url:
+        with serve_studio(studio_home, studio_log) as url:
             try:
                 yield url
             finally:

@@ -8,20 +8,8 @@ the highlighted one. Every check here waits for the page's rerun to finish
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from studio_page import Canvas, form_node, open_example, wait_until  # tests/support
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not Path("/usr/bin/chromium").exists(),
-        reason="the browser tests drive Debian's chromium (/usr/bin/chromium): `apt-get install chromium` (.ci/run does)",
-    ),
-]
-pytest.importorskip("playwright.sync_api", reason="Playwright's Python package is a dev extra: pip install -e '.[dev]'")
 
 DIABETES = ["load", "split", "ridge", "forest", "score-ridge", "score-forest"]
 

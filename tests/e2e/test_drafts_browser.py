@@ -5,20 +5,8 @@ reload, or a restarted studio: a new session either way) opens it; replacing the
 from __future__ import annotations
 
 import re
-from pathlib import Path
-
-import pytest
 
 from studio_page import Canvas, open_example, wait_until  # tests/support
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not Path("/usr/bin/chromium").exists(),
-        reason="the browser tests drive Debian's chromium (/usr/bin/chromium): `apt-get install chromium` (.ci/run does)",
-    ),
-]
-pytest.importorskip("playwright.sync_api", reason="Playwright's Python package is a dev extra: pip install -e '.[dev]'")
 
 
 def test_an_edit_is_a_draft_a_second_tab_opens_and_replacing_it_asks_first(page, browser, shot) -> None:

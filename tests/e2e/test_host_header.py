@@ -19,7 +19,6 @@ from studio.serve import _free_port, _stop, _wait_healthy
 
 from .conftest import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, VIEWPORT
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (.ci/run installs it)")
 
 REBIND_NAME = "rebind.test"
 

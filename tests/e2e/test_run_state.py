@@ -10,19 +10,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from runtime.run_store import open_store
 from studio_page import Canvas, form_node, open_example, run_line, wait_until  # tests/support
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not Path("/usr/bin/chromium").exists(),
-        reason="the browser tests drive Debian's chromium (/usr/bin/chromium): `apt-get install chromium` (.ci/run does)",
-    ),
-]
-pytest.importorskip("playwright.sync_api", reason="Playwright's Python package is a dev extra: pip install -e '.[dev]'")
 
 RUN_TIMEOUT = 120.0
 DIABETES = ["load", "split", "ridge", "forest", "score-ridge", "score-forest"]
@@ -87,7 +77,7 @@ def test_an_edit_marks_the_changed_node_and_its_downstream_outdated_and_an_inval
     assert trees.input_value() == "-5"
     run = page.get_by_role("button", name="▶ Run")
     assert run.is_disabled()
-    page.get_by_text(re.compile("Run is disabled: 1 problem")).wait_for()
+    page.get_by_text(re.compile("Run is disabled: 1 error to fix")).wait_for()
     assert "forest" in _outdated(canvas)  # what ran was not -5
     shot("invalid-value-blocks-run")
     trees.fill("20")

@@ -58,14 +58,6 @@ spec:
 """
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "home"
-    monkeypatch.setenv("PIPECANVAS_HOME", str(path))
-    monkeypatch.chdir(REPO_ROOT)
-    return path
-
-
 def iris() -> Pipeline:
     return read_pipeline_file(IRIS_FILE).pipeline
 
@@ -195,7 +187,7 @@ def test_a_value_out_of_range_is_kept_as_typed_marks_the_node_and_disables_run(h
     assert studio_of(at).pipeline.node("train").params["n_estimators"] == -5  # not silently dropped
     assert any("n estimators must be ≥ 1" in c for c in texts(at.caption))
     run = at.button(key="run")
-    assert run.disabled and run.help == "Fix 1 problem(s) first"
+    assert run.disabled and run.help == "Fix the problems first: 1 error"
     assert any("n_estimators" in b.label for b in at.button if b.label.startswith("Error:"))
     graph = pipeline_to_graph(studio_of(at).pipeline, studio_of(at).diagnostics())
     assert any("n_estimators" in e for e in next(n for n in graph["nodes"] if n["id"] == "train")["errors"])
@@ -213,8 +205,9 @@ def test_an_invalid_name_disables_run_and_says_why(home) -> None:
     widget(at.text_input, "name-1").set_value("Bad Name")
     ran(at)
     run = at.button(key="run")
-    assert run.disabled and run.help == "Fix 1 problem(s) first"
-    assert any("Run is disabled: 1 problem(s)" in w for w in texts(at.warning))
+    assert run.disabled and run.help == "Fix the problems first: 1 error"
+    assert any("Run is disabled: 1 error to fix" in w for w in texts(at.warning))
+    assert any("Problems: 1 error" in m for m in texts(at.markdown))  # the same count in the list
     assert any("name 'Bad Name' must be lowercase" in m for m in texts(at.markdown))
     assert studio_of(at).pipeline.metadata.name == "Bad Name"  # kept as typed, so it can be fixed
 
@@ -317,7 +310,7 @@ def test_run_starts_the_pipeline_being_edited(home, monkeypatch: pytest.MonkeyPa
         started.append(pipeline)
         return "20260101-000000-abcdef"
 
-    monkeypatch.setattr("studio.page_build.start_run", start_run)
+    monkeypatch.setattr("studio.run_actions.start_run", start_run)
     at = build_app(small())
     widget(at.text_input, "name-1").set_value("iris-tiny")
     ran(at)
@@ -328,11 +321,33 @@ def test_run_starts_the_pipeline_being_edited(home, monkeypatch: pytest.MonkeyPa
     assert studio_of(at).run_id == "20260101-000000-abcdef"
 
 
+def test_run_to_here_runs_the_selected_node_as_it_is_now(home, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[tuple[Pipeline, str]] = []
+
+    def start_run(pipeline: Pipeline, to: str | None = None) -> str:
+        started.append((pipeline, to))
+        return "20260101-000000-abcdef"
+
+    monkeypatch.setattr("studio.run_actions.start_run", start_run)
+    at = build_app(small(), selected="train")
+    widget(at.number_input, "-train-n_estimators").set_value(25)
+    ran(at)
+    button = at.button(key="run-to-train")
+    assert "and the 2 node(s) it depends on" in button.help
+    button.click()
+    ran(at)
+    ((pipeline, to),) = started
+    assert to == "train" and pipeline.node("train").params["n_estimators"] == 25  # the edit, not a stored run
+    widget(at.number_input, "-train-n_estimators").set_value(-1)
+    ran(at)
+    assert at.button(key="run-to-train").disabled  # an error in the node or upstream of it
+
+
 def test_a_run_that_cannot_start_says_why(home, monkeypatch: pytest.MonkeyPatch) -> None:
     def start_run(pipeline: Pipeline) -> str:
         raise RunError("the local executor is busy")
 
-    monkeypatch.setattr("studio.page_build.start_run", start_run)
+    monkeypatch.setattr("studio.run_actions.start_run", start_run)
     at = build_app(small())
     at.button(key="run").click()
     ran(at)
@@ -410,17 +425,27 @@ def test_the_runs_page_lists_runs_with_state_and_headline_metric(two_runs, monke
     assert set(frame["pipeline"]) == {"iris-small"}
 
 
-def test_comparing_two_runs_marks_the_params_that_differ(two_runs, monkeypatch) -> None:
+def test_comparing_two_runs_marks_the_params_that_differ_first_and_hides_the_other_algorithms(
+        two_runs, monkeypatch) -> None:
     home, (first, second) = two_runs
     at = runs_app(home, monkeypatch)
     at.multiselect(key="compare-runs").set_value([first, second])
     ran(at)
     table = at.dataframe[1].value
+    assert table.index[0] == "param train.n_estimators"  # what differs comes first
     assert table.loc["param train.n_estimators", first] == "10"
     assert table.loc["param train.n_estimators", second] == "30"
     assert table.loc["param train.n_estimators", "differs"] == "◀"
     assert table.loc["param load.dataset", "differs"] == ""
     assert "metric evaluate.accuracy" in table.index
+    assert "param train.learning_rate" in table.index  # read by the default algorithm (histogram boosting)
+    for ignored in ("C", "n_neighbors", "alpha", "max_iter"):  # read only by other algorithms
+        assert f"param train.{ignored}" not in table.index
+    at.toggle(key="compare-only-differences").set_value(True)
+    ran(at)
+    only = at.dataframe[1].value
+    assert "param train.n_estimators" in only.index and "param load.dataset" not in only.index
+    assert set(only["differs"]) == {"◀"}
 
 
 def open_on_canvas(home: Path, run_id: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
@@ -436,7 +461,7 @@ def assert_shows_first_run(at: AppTest, first: str) -> None:
     state = studio_of(at)
     assert state.run_id == first
     assert state.pipeline.node("train").params["n_estimators"] == 10
-    assert any(f"Run `{first}`: **succeeded**" in i for i in texts(at.info))
+    assert any(f"Run `{first}`: **succeeded**" in i for i in texts(at.success))
 
 
 def test_opening_a_past_run_shows_it_on_the_build_page(two_runs, monkeypatch) -> None:
@@ -532,7 +557,7 @@ def test_kubernetes_is_offered_with_a_context_and_its_settings_reach_the_run(hom
         calls.append(options)
         return "20260101-000000-k8s000"
 
-    monkeypatch.setattr("studio.page_build.start_run", start_run)
+    monkeypatch.setattr("studio.run_actions.start_run", start_run)
     at = build_app(small())
     at.radio(key="backend-choice").set_value("Kubernetes")
     ran(at)
@@ -552,7 +577,7 @@ def test_a_failed_preflight_is_shown_on_the_nodes_it_concerns(home, kubeconfig, 
     def start_run(pipeline: Pipeline, **options: Any) -> str:
         raise PreflightError([Diagnostic("error", "node 'train': no node offers 1 nvidia.com/gpu", node="train")])
 
-    monkeypatch.setattr("studio.page_build.start_run", start_run)
+    monkeypatch.setattr("studio.run_actions.start_run", start_run)
     at = build_app(small())
     at.radio(key="backend-choice").set_value("Kubernetes")
     ran(at)

@@ -15,11 +15,7 @@ from studio.session import Studio
 APP = str(Path(__file__).resolve().parents[3] / "studio" / "app.py")
 
 
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PIPECANVAS_HOME", str(tmp_path / "home"))
-    monkeypatch.chdir(Path(APP).parents[1])
-    return tmp_path / "home"
+pytestmark = pytest.mark.usefixtures("home")  # tests/unit/studio/conftest.py
 
 
 def _pipeline(name: str, target: str | None) -> Pipeline:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from compiler import parse_pipeline, read_pipeline_file
@@ -21,14 +20,6 @@ from studio.session import BLANK_NAME, Studio
 REPO_ROOT = Path(__file__).resolve().parents[3]
 APP = str(REPO_ROOT / "studio" / "app.py")
 IRIS_FILE = REPO_ROOT / "examples" / "iris-classifier.yaml"
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "home"
-    monkeypatch.setenv("PIPECANVAS_HOME", str(path))
-    monkeypatch.chdir(REPO_ROOT)
-    return path
 
 
 def ran(at: AppTest) -> AppTest:

@@ -12,7 +12,8 @@ from nodes.compare import Compare
 from nodes.context import RunContext
 from nodes.train import TrainClassifier
 from sample_tables import sample_frame, split_table  # tests/support/sample_tables.py
-from studio.outputs import comparison_frame, models_roc_chart
+from studio.metric_charts import models_roc_chart
+from studio.outputs import comparison_frame
 
 
 def _show(artifacts: list[tuple[str, str, str]]) -> None:

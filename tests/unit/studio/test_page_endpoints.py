@@ -10,19 +10,11 @@ import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from runtime.run_store import EndpointRecord, open_store
 
 TIMEOUT = 30
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "home"
-    monkeypatch.setenv("PIPECANVAS_HOME", str(path))
-    return path
 
 
 def _endpoints() -> None:
@@ -74,7 +66,7 @@ class _Refusing(BaseHTTPRequestHandler):
 
 
 def test_try_it_shows_the_servers_own_refusal_and_a_refused_connection() -> None:
-    from studio.page_endpoints import predict
+    from studio.try_it import predict
 
     server = HTTPServer(("127.0.0.1", 0), _Refusing)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -22,7 +22,6 @@ import {
   applyEdgeChanges,
   applyNodeChanges,
   getNodesBounds,
-  getViewportForBounds,
   useReactFlow,
   useStoreApi,
   type Connection,
@@ -55,22 +54,31 @@ import {
 } from "./graph";
 import { History, sameGraph } from "./history";
 import { Glyphs } from "./icons";
+import { useFillHeight } from "./fillHeight";
 import { layeredLayout } from "./layout";
 import { NodeCard } from "./NodeCard";
+import { NoteCard, NoteContext, type NoteActions } from "./NoteCard";
+import { NOTE_SIZE, freshNoteId, isNote, notesToFlow, notesToWire } from "./notes";
 import { NodeViews } from "./nodeView";
 import { DRAG_MIME, Palette } from "./Palette";
+import { boxOf, clearOffset, placeClear, readableFit } from "./placement";
 import { Toolbar } from "./Toolbar";
-import type { CanvasData, CanvasEvent, PipeEdge, PipeNode, WireGraph } from "./types";
+import type { CanvasData, CanvasEvent, NoteNode, PipeEdge, PipeNode, WireGraph, WireNode } from "./types";
+
+type AnyNode = PipeNode | NoteNode;
 
 export interface StreamlitApi {
   setStateValue: (name: "graph" | "selection", value: unknown) => void;
   setTriggerValue: (name: "event", value: unknown) => void;
 }
 
-const NODE_TYPES = { pipe: NodeCard };
-const FIT = { padding: 0.2, maxZoom: 1.1 };
-const FIT_ANIMATED = { padding: 0.2, maxZoom: 1.1, duration: 250 };
+const NODE_TYPES = { pipe: NodeCard, note: NoteCard };
+const LEAST_HEIGHT = 420;
+/** Small enough to leave the pane to the cards in a 1280-px window; it pans and zooms the view. */
+const MINIMAP_SIZE = { width: 150, height: 100 };
 const MULTI_KEYS = ["Shift", "Meta", "Control"];
+/** The wheel pans (an editor's convention); with one of these held, or a pinch, it zooms. */
+const ZOOM_KEYS = ["Control", "Meta"];
 const CATEGORY_COLORS: Record<string, string> = {
   data: "#0ea5e9",
   prepare: "#14b8a6",
@@ -83,6 +91,11 @@ const CATEGORY_COLORS: Record<string, string> = {
 let clipboard: WireGraph | null = null;
 
 /** One string per selection, so an unchanged selection is not sent twice. */
+/** What the undo history keeps and Python is sent: the graph with its node settings and the notes. */
+function snapshot(nodes: PipeNode[], edges: PipeEdge[], decorations: Map<string, WireNode>, notes: NoteNode[]): WireGraph {
+  return { ...withConfig(flowToWire(nodes, edges), decorations), notes: notesToWire(notes) };
+}
+
 const selectionKey = (ids: string[], primary: string | null): string => `${primary ?? ""}|${ids.join("\n")}`;
 
 function isTyping(target: EventTarget | null): boolean {
@@ -114,15 +127,19 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
     seed.nodes.map((n) => (n.id === data.selected ? { ...n, selected: true } : n)),
   );
   const [edges, setEdges] = useState<PipeEdge[]>(seed.edges);
+  const [notes, setNotes] = useState<NoteNode[]>(() => notesToFlow(data.graph?.notes));
+  const [freshNote, setFreshNote] = useState<string | null>(null);
   const [menu, setMenu] = useState<Menu | null>(null);
   const [toast, setToast] = useState<{ message: string; key: number } | null>(null);
   const [, setHistoryTick] = useState(0);
 
   const nodesRef = useRef(nodes);
+  const notesRef = useRef(notes);
   const edgesRef = useRef(edges);
   const catalogRef = useRef(catalog);
   const decorationsRef = useRef(decorations);
   nodesRef.current = nodes;
+  notesRef.current = notes;
   edgesRef.current = edges;
   catalogRef.current = catalog;
   decorationsRef.current = decorations;
@@ -133,11 +150,18 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
   const sentSelection = useRef(selectionKey(data.selected ? [data.selected] : [], data.selected));
   const selectionRevision = useRef(data.selection_revision);
   const history = useRef<History | null>(null);
-  if (history.current === null) history.current = new History(withConfig(flowToWire(seed.nodes, seed.edges), decorations));
+  if (history.current === null) {
+    history.current = new History(snapshot(seed.nodes, seed.edges, decorations, notes));
+  }
   const mountId = useRef(Math.random().toString(36).slice(2, 10));
   const sequence = useRef(0);
-  const pasteCount = useRef(0);
   const wrapper = useRef<HTMLDivElement>(null);
+  const height = useFillHeight(wrapper, data.height ?? LEAST_HEIGHT, data);
+
+  const replaceNotes = useCallback((next: NoteNode[]) => {
+    notesRef.current = next;
+    setNotes(next);
+  }, []);
 
   const replace = useCallback((nextNodes: PipeNode[], nextEdges: PipeEdge[]) => {
     nodesRef.current = nextNodes;
@@ -159,7 +183,7 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
 
   /** Record a user edit: one undo step, and the new graph to Python. */
   const commit = useCallback((nextNodes: PipeNode[], nextEdges: PipeEdge[]) => {
-    const graph = withConfig(flowToWire(nextNodes, nextEdges), decorationsRef.current);
+    const graph = snapshot(nextNodes, nextEdges, decorationsRef.current, notesRef.current);
     const log = history.current as History;
     if (sameGraph(graph, log.current)) return;
     log.commit(graph);
@@ -171,23 +195,41 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
     if (!graph) return;
     const next = wireToFlow(graph, catalogRef.current);
     replace(keepSelection(next.nodes, nodesRef.current), next.edges);
+    replaceNotes(notesToFlow(graph.notes));
     setHistoryTick((t) => t + 1);
     send(graph);
-  }, [replace, send]);
+  }, [replace, replaceNotes, send]);
 
   /**
-   * Fit the view to nodes whose card sizes are known (geometry.ts) before the
-   * frame is painted: the same viewport as rf.fitView(FIT), which would wait a
-   * frame for React Flow to take the nodes and so draw them twice.
+   * Fit the view to the nodes, never below a readable zoom (placement.ts). With
+   * card sizes known (geometry.ts) it is set before the frame is painted, so the
+   * nodes are not drawn twice; ``duration`` animates a fit the user asked for.
    */
-  const fitNow = useCallback((fitted: PipeNode[]) => {
-    const { width, height, minZoom, panZoom } = flowStore.getState();
-    if (!panZoom || !width || !height || fitted.some((n) => !n.measured?.width || !n.measured?.height)) {
-      void rf.fitView(FIT);
-      return;
-    }
-    void rf.setViewport(getViewportForBounds(getNodesBounds(fitted), width, height, minZoom, FIT.maxZoom, FIT.padding));
+  const fitNow = useCallback((fitted: PipeNode[], duration = 0) => {
+    const { width, height, panZoom } = flowStore.getState();
+    if (!panZoom || !width || !height || !fitted.length) return;
+    const bounds = getNodesBounds(fitted.map((n) => (n.measured?.width ? n : { ...n, measured: boxOf(n) })));
+    void rf.setViewport(readableFit(bounds, width, height), duration ? { duration } : undefined);
   }, [flowStore, rf]);
+
+  // The first view: fitted once React Flow knows the pane's size. Not React Flow's `fitView` prop, which
+  // on an empty canvas waits for the first node and then moves the view away from where it was dropped.
+  const fittedOnce = useRef(false);
+  useEffect(() => {
+    const ready = () => {
+      if (fittedOnce.current) return true;
+      const { width, height, panZoom } = flowStore.getState();
+      if (!panZoom || !width || !height) return false;
+      fittedOnce.current = true;
+      fitNow(nodesRef.current);
+      return true;
+    };
+    if (ready()) return undefined;
+    const unsubscribe = flowStore.subscribe(() => {
+      if (ready()) unsubscribe();
+    });
+    return unsubscribe;
+  }, [flowStore, fitNow]);
 
   // Python replaced the graph (opened a file, rejected an edit...): re-seed, never on status pushes.
   useLayoutEffect(() => {
@@ -196,10 +238,11 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
     const next = wireToFlow(data.graph ?? { nodes: [], edges: [] }, catalogRef.current);
     const before = new Set(nodesRef.current.map((n) => n.id));
     replace(keepSelection(next.nodes, nodesRef.current), next.edges);
-    (history.current as History).rebase(withConfig(flowToWire(next.nodes, next.edges), decorationsRef.current));
+    replaceNotes(notesToFlow(data.graph?.notes));
+    (history.current as History).rebase(snapshot(next.nodes, next.edges, decorationsRef.current, notesRef.current));
     setHistoryTick((t) => t + 1);
     if (next.nodes.length > 0 && !next.nodes.some((n) => before.has(n.id))) fitNow(next.nodes);
-  }, [data.graph_revision, data.graph, replace, fitNow]);
+  }, [data.graph_revision, data.graph, replace, replaceNotes, fitNow]);
 
   // Python selected a node (the problems list, a file opened): it wins over what is selected, once per request.
   // Declared after the re-seed above, so a request that comes with a new graph applies to the new nodes.
@@ -213,8 +256,8 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
 
   // Whatever changed the selection (a click, shift-click, box, select all, paste, delete, Python's request),
   // Python hears of it. React Flow calls this from an effect once the highlighted cards have changed.
-  const onSelectionChange = useCallback(({ nodes: picked }: OnSelectionChangeParams<PipeNode, PipeEdge>) => {
-    const ids = picked.map((n) => n.id);
+  const onSelectionChange = useCallback(({ nodes: picked }: OnSelectionChangeParams<AnyNode, PipeEdge>) => {
+    const ids = picked.filter((n) => !isNote(n)).map((n) => n.id);
     const main = primary.current && ids.includes(primary.current) ? primary.current : (ids[ids.length - 1] ?? null);
     primary.current = main;
     const key = selectionKey(ids, main);
@@ -229,7 +272,9 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
     const helpers = {
       getViewport: () => ({ ...rf.getViewport() }),
       getNodes: () =>
-        rf.getNodes().map((n) => ({ id: n.id, type: n.data.type, position: { ...n.position }, selected: !!n.selected })),
+        (rf.getNodes() as AnyNode[]).filter((n): n is PipeNode => !isNote(n))
+          .map((n) => ({ id: n.id, type: n.data.type, position: { ...n.position }, selected: !!n.selected })),
+      getNotes: () => notesToWire(notesRef.current),
       getEdges: () => flowToWire([], rf.getEdges()).edges,
     };
     (window as unknown as { __pipecanvas?: typeof helpers }).__pipecanvas = helpers;
@@ -248,7 +293,14 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
 
   // ---- React Flow callbacks --------------------------------------------------
 
-  const onNodesChange = useCallback((changes: NodeChange<PipeNode>[]) => {
+  const onNodesChange = useCallback((all: NodeChange<AnyNode>[]) => {
+    // Notes take their own changes (select, move, resize); the rest are the pipeline's cards.
+    const noteIds = new Set(notesRef.current.map((n) => n.id));
+    const onNote = (c: NodeChange<AnyNode>) => ("id" in c ? noteIds.has(c.id) : c.item.type === "note");
+    const noteChanges = all.filter(onNote) as NodeChange<NoteNode>[];
+    if (noteChanges.length) replaceNotes(applyNodeChanges(noteChanges, notesRef.current));
+    const changes = all.filter((c) => !onNote(c)) as NodeChange<PipeNode>[];
+    if (!changes.length) return;
     // The node a click (or shift-click) just selected is the one whose form is shown.
     for (const c of changes) if (c.type === "select" && c.selected) primary.current = c.id;
     // A card measured at another size than geometry.ts said: its measured handle positions win from now on.
@@ -259,7 +311,7 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
       nodesRef.current = next;
       return next;
     });
-  }, []);
+  }, [replaceNotes]);
 
   const onEdgesChange = useCallback((changes: EdgeChange<PipeEdge>[]) => {
     setEdges((current) => {
@@ -269,11 +321,12 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
     });
   }, []);
 
-  const onNodeDragStop = useCallback((_: unknown, __: PipeNode, dragged: PipeNode[]) => {
+  const onNodeDragStop = useCallback((_: unknown, __: AnyNode, dragged: AnyNode[]) => {
     const moved = new Map(dragged.map((n) => [n.id, n.position]));
     const next = nodesRef.current.map((n) => (moved.has(n.id) ? { ...n, position: moved.get(n.id)! } : n));
+    replaceNotes(notesRef.current.map((n) => (moved.has(n.id) ? { ...n, position: moved.get(n.id)! } : n)));
     commit(next, edgesRef.current);
-  }, [commit]);
+  }, [commit, replaceNotes]);
 
   const isValidConnection = useCallback(
     (c: Connection | Edge) => refusal(c as Connection, nodesRef.current, edgesRef.current, catalogRef.current) === null,
@@ -322,27 +375,62 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
     commit(next, edgesRef.current);
   }, [commit, replace]);
 
-  const addAtCenter = useCallback((type: string) => {
+  /** The middle of the pane in flow coordinates (null before the pane is drawn). */
+  const viewCentre = useCallback(() => {
     const box = wrapper.current?.querySelector(".react-flow")?.getBoundingClientRect();
-    if (!box) return;
-    const centre = rf.screenToFlowPosition({ x: box.left + box.width / 2, y: box.top + box.height / 2 });
-    const nudge = 24 * (nodesRef.current.filter((n) => Math.abs(n.position.x - (centre.x - 110)) < 20).length % 6);
-    addNode(type, { x: Math.round(centre.x - 110 + nudge), y: Math.round(centre.y - 30 + nudge) });
-  }, [addNode, rf]);
+    return box ? rf.screenToFlowPosition({ x: box.left + box.width / 2, y: box.top + box.height / 2 }) : null;
+  }, [rf]);
+
+  const addAtCenter = useCallback((type: string) => {
+    const centre = viewCentre();
+    if (!centre) return;
+    const spot = placeClear(boxOf({ position: { x: centre.x - 110, y: centre.y - 30 } }), nodesRef.current.map(boxOf));
+    addNode(type, { x: Math.round(spot.x), y: Math.round(spot.y) });
+  }, [addNode, viewCentre]);
+
+  /** A new note in the middle of the view, clear of the cards, open for writing. */
+  const addNote = useCallback(() => {
+    const centre = viewCentre();
+    if (!centre) return;
+    const here = { x: centre.x - NOTE_SIZE.width / 2, y: centre.y - NOTE_SIZE.height / 2, ...NOTE_SIZE };
+    const spot = placeClear(here, [...nodesRef.current, ...notesRef.current].map(boxOf));
+    const id = freshNoteId(new Set(notesRef.current.map((n) => n.id)));
+    const note: NoteNode = {
+      id, type: "note", position: { x: Math.round(spot.x), y: Math.round(spot.y) }, ...NOTE_SIZE,
+      data: { text: "" }, selected: true,
+    };
+    setFreshNote(id);
+    replace(nodesRef.current.map((n) => (n.selected ? { ...n, selected: false } : n)), edgesRef.current);
+    replaceNotes([...notesRef.current.map((n) => (n.selected ? { ...n, selected: false } : n)), note]);
+    commit(nodesRef.current, edgesRef.current);
+  }, [commit, replace, replaceNotes, viewCentre]);
+
+  const noteActions: NoteActions = useMemo(() => ({
+    fresh: freshNote,
+    edit: (id, text) => {
+      replaceNotes(notesRef.current.map((n) => (n.id === id ? { ...n, data: { text } } : n)));
+      commit(nodesRef.current, edgesRef.current);
+    },
+    resize: (id, { x, y, width, height }) => {
+      replaceNotes(notesRef.current.map((n) => (n.id === id ? { ...n, position: { x, y }, width, height } : n)));
+      commit(nodesRef.current, edgesRef.current);
+    },
+  }), [commit, freshNote, replaceNotes]);
 
   const removeItems = useCallback((nodeIds: Set<string>, edgeIds: Set<string>) => {
     if (!nodeIds.size && !edgeIds.size) return;
+    if (notesRef.current.some((n) => nodeIds.has(n.id))) replaceNotes(notesRef.current.filter((n) => !nodeIds.has(n.id)));
     const nextNodes = nodesRef.current.filter((n) => !nodeIds.has(n.id));
     const nextEdges = edgesRef.current.filter(
       (e) => !edgeIds.has(e.id) && !nodeIds.has(e.source) && !nodeIds.has(e.target),
     );
     replace(nextNodes, nextEdges);
     commit(nextNodes, nextEdges);
-  }, [commit, replace]);
+  }, [commit, replace, replaceNotes]);
 
   const deleteSelected = useCallback(() => {
     removeItems(
-      new Set(nodesRef.current.filter((n) => n.selected).map((n) => n.id)),
+      new Set([...nodesRef.current, ...notesRef.current].filter((n) => n.selected).map((n) => n.id)),
       new Set(edgesRef.current.filter((e) => e.selected).map((e) => e.id)),
     );
   }, [removeItems]);
@@ -353,11 +441,14 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
     const ids = selectedIds();
     if (!ids.size) return;
     clipboard = subgraph(nodesRef.current, edgesRef.current, ids, decorationsRef.current);
-    pasteCount.current = 0;
   }, []);
 
-  const paste = useCallback((graph: WireGraph | null, offset: number) => {
+  /** Add a copy of ``graph``: offset from where it was and clear of every card on the canvas. */
+  const paste = useCallback((graph: WireGraph | null) => {
     if (!graph || !graph.nodes.length) return;
+    const sizes = new Map(nodesRef.current.map((n) => [n.id, n.measured]));
+    const moving = graph.nodes.map((n) => boxOf({ position: n.position, measured: sizes.get(n.id) }));
+    const { dx, dy } = clearOffset(moving, nodesRef.current.map(boxOf));
     const taken = new Set(nodesRef.current.map((n) => n.id));
     const renamed = new Map<string, string>();
     const added: PipeNode[] = graph.nodes.map((n) => {
@@ -367,7 +458,7 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
       return {
         id,
         type: "pipe",
-        position: { x: n.position.x + offset, y: n.position.y + offset },
+        position: { x: n.position.x + dx, y: n.position.y + dy },
         data: { type: n.type, title: n.title, config: n.config },
         selected: true,
       };
@@ -386,24 +477,21 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
     commit(allNodes, allEdges);
   }, [commit, replace]);
 
-  const pasteClipboard = useCallback(() => {
-    pasteCount.current += 1;
-    paste(clipboard, 40 * pasteCount.current);
-  }, [paste]);
+  const pasteClipboard = useCallback(() => paste(clipboard), [paste]);
 
   const duplicate = useCallback(() => {
     const ids = selectedIds();
-    paste(subgraph(nodesRef.current, edgesRef.current, ids, decorationsRef.current), 40);
+    paste(subgraph(nodesRef.current, edgesRef.current, ids, decorationsRef.current));
   }, [paste]);
 
   const autoLayout = useCallback(() => {
     const next = layeredLayout(nodesRef.current, edgesRef.current);
     replace(next, edgesRef.current);
     commit(next, edgesRef.current);
-    void rf.fitView(FIT_ANIMATED);
-  }, [commit, replace, rf]);
+    fitNow(next, 250);
+  }, [commit, replace, fitNow]);
 
-  const fit = useCallback(() => void rf.fitView(FIT_ANIMATED), [rf]);
+  const fit = useCallback(() => fitNow(nodesRef.current, 250), [fitNow]);
   const undo = useCallback(() => restore((history.current as History).undo()), [restore]);
   const redo = useCallback(() => restore((history.current as History).redo()), [restore]);
 
@@ -447,13 +535,14 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
     setMenu({ x: event.clientX - box.left, y: event.clientY - box.top, target, id });
   }, []);
 
-  const onNodeContextMenu = useCallback((event: React.MouseEvent, node: PipeNode) => {
+  const onNodeContextMenu = useCallback((event: React.MouseEvent, node: AnyNode) => {
     if (!node.selected) {
-      primary.current = node.id;
+      if (!isNote(node)) primary.current = node.id;
       replace(nodesRef.current.map((n) => ({ ...n, selected: n.id === node.id })), edgesRef.current);
+      replaceNotes(notesRef.current.map((n) => ({ ...n, selected: n.id === node.id })));
     }
     openMenu(event, "node", node.id);
-  }, [openMenu, replace]);
+  }, [openMenu, replace, replaceNotes]);
 
   // Stable handlers: a status push re-renders this component, and new functions would reach React Flow's store.
   const onSelectionContextMenu = useCallback((e: React.MouseEvent) => openMenu(e, "node"), [openMenu]);
@@ -510,18 +599,22 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
     return edges.map((e) => (ids.has(e.target) ? { ...e, animated: true } : e));
   }, [edges, running]);
 
+  // Notes first: drawn under the cards.
+  const shownNodes = useMemo<AnyNode[]>(() => (notes.length ? [...notes, ...nodes] : nodes), [notes, nodes]);
+
   const log = history.current as History;
   const miniColor = useCallback(
-    (n: PipeNode) => CATEGORY_COLORS[catalogRef.current.get(n.data.type)?.category ?? ""] ?? "#94a3b8",
+    (n: AnyNode) => (isNote(n) ? "#fde047" : CATEGORY_COLORS[catalogRef.current.get((n as PipeNode).data.type)?.category ?? ""] ?? "#94a3b8"),
     [],
   );
 
   return (
     <CanvasContext.Provider value={context}>
+     <NoteContext.Provider value={noteActions}>
       <div
         ref={wrapper}
         className={`pc-root ${dark ? "pc-dark" : "pc-light"}`}
-        style={{ height: data.height ?? 640 }}
+        style={{ height }}
         tabIndex={-1}
         onKeyDown={onKeyDown}
         onMouseDown={(e) => {
@@ -532,8 +625,8 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
       >
         <Palette entries={entries} onAdd={addAtCenter} />
         <div className="pc-flow" onDragOver={onDragOver} onDrop={onDrop}>
-          <ReactFlow<PipeNode, PipeEdge>
-            nodes={nodes}
+          <ReactFlow<AnyNode, PipeEdge>
+            nodes={shownNodes}
             edges={shownEdges}
             nodeTypes={NODE_TYPES}
             onNodesChange={onNodesChange}
@@ -550,8 +643,9 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
             onEdgeContextMenu={onEdgeContextMenu}
             onPaneContextMenu={onPaneContextMenu}
             onMoveStart={closeMenu}
-            fitView
-            fitViewOptions={FIT}
+            panOnScroll
+            zoomOnScroll={false}
+            zoomActivationKeyCode={ZOOM_KEYS}
             minZoom={0.05}
             maxZoom={2}
             deleteKeyCode={null}
@@ -562,9 +656,9 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
             colorMode={dark ? "dark" : "light"}
           >
             <Background variant={BackgroundVariant.Dots} gap={20} size={1.3} />
-            <MiniMap<PipeNode> pannable zoomable nodeColor={miniColor} nodeBorderRadius={6} ariaLabel="Minimap" />
+            <MiniMap<AnyNode> pannable zoomable nodeColor={miniColor} nodeBorderRadius={6} ariaLabel="Minimap" style={MINIMAP_SIZE} />
             <Controls showInteractive={false} showFitView={false} />
-            <Toolbar undo={undo} redo={redo} canUndo={log.canUndo} canRedo={log.canRedo} layout={autoLayout} fit={fit} />
+            <Toolbar undo={undo} redo={redo} canUndo={log.canUndo} canRedo={log.canRedo} layout={autoLayout} fit={fit} addNote={addNote} />
             {nodes.length === 0 ? (
               <div className="pc-empty">
                 <strong>Start your pipeline</strong>
@@ -599,6 +693,7 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
           </div>
         ) : null}
       </div>
+     </NoteContext.Provider>
     </CanvasContext.Provider>
   );
 }

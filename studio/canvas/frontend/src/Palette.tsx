@@ -8,12 +8,15 @@ import type { CatalogEntry } from "./types";
 
 export const DRAG_MIME = "application/x-pipecanvas-node";
 
+/** Everything a search word may match: type id, title, description, category and keywords (algorithms too). */
+function searchText(e: CatalogEntry): string {
+  return [e.type, e.title, e.description, e.category, ...(e.keywords ?? [])].join(" ").toLowerCase().replace(/[_.]/g, " ");
+}
+
 function groups(entries: CatalogEntry[], query: string): [string, CatalogEntry[]][] {
-  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
-  const matches = entries.filter((e) => {
-    const text = `${e.title} ${e.type} ${e.description} ${e.category}`.toLowerCase();
-    return words.every((w) => text.includes(w));
-  });
+  const words = query.toLowerCase().replace(/[_.]/g, " ").split(/\s+/).filter(Boolean);
+  const texts = new Map(entries.map((e) => [e, searchText(e)]));
+  const matches = entries.filter((e) => words.every((w) => (texts.get(e) as string).includes(w)));
   const order = [...CATEGORY_ORDER, ...new Set(matches.map((e) => e.category).filter((c) => !CATEGORY_ORDER.includes(c)))];
   return order
     .map((category): [string, CatalogEntry[]] => [category, matches.filter((e) => e.category === category)])

@@ -1,4 +1,4 @@
-// Undo, redo, auto-layout and fit view, top right of the canvas.
+// Undo, redo, add a note, auto-layout and fit view, top right of the canvas.
 import { Panel } from "@xyflow/react";
 
 import { Glyphs } from "./icons";
@@ -10,6 +10,7 @@ export function Toolbar(props: {
   canRedo: boolean;
   layout: () => void;
   fit: () => void;
+  addNote: () => void;
 }) {
   return (
     <Panel position="top-right" className="pc-toolbar">
@@ -20,6 +21,10 @@ export function Toolbar(props: {
         <Glyphs.redo size={15} aria-hidden="true" />
       </button>
       <span className="pc-toolbar__sep" />
+      <button type="button" onClick={props.addNote} title="Add a sticky note" data-testid="canvas-add-note">
+        <Glyphs.note size={15} aria-hidden="true" />
+        <span>Note</span>
+      </button>
       <button type="button" onClick={props.layout} title="Arrange left to right" data-testid="canvas-layout">
         <Glyphs.layout size={15} aria-hidden="true" />
         <span>Auto-layout</span>

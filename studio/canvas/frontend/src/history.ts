@@ -60,6 +60,7 @@ export function structureKey(graph: WireGraph): string {
 
 export function sameGraph(a: WireGraph, b: WireGraph): boolean {
   if (structureKey(a) !== structureKey(b)) return false;
+  if (JSON.stringify(a.notes ?? []) !== JSON.stringify(b.notes ?? [])) return false;
   const where = new Map(a.nodes.map((n) => [n.id, n.position]));
   return b.nodes.every((n) => {
     const p = where.get(n.id);

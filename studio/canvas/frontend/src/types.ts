@@ -20,6 +20,8 @@ export interface CatalogEntry {
   description: string;
   category: string;
   icon: string;
+  /** More words the palette search finds the node by (algorithms it offers, other tools' names). */
+  keywords?: string[];
   inputs: PortSpec[];
   outputs: PortSpec[];
   resources?: { cpu?: string; memory?: string; gpu?: number };
@@ -44,9 +46,20 @@ export interface WireEdge {
   to: string;
 }
 
+/** A sticky note: text on the canvas, kept in the pipeline's `ui` section, never part of a run. */
+export interface WireNote {
+  id: string;
+  text: string;
+  position: { x: number; y: number };
+  width: number;
+  height: number;
+}
+
 export interface WireGraph {
   nodes: WireNode[];
   edges: WireEdge[];
+  /** Absent: the notes are left as they are. */
+  notes?: WireNote[];
 }
 
 export type RunState =
@@ -76,6 +89,7 @@ export interface CanvasData {
   /** The node Python wants selected; applied on mount and whenever `selection_revision` changes, never else. */
   selected: string | null;
   selection_revision: number;
+  /** The least height; the canvas grows to the bottom of the window. */
   height?: number;
 }
 
@@ -115,4 +129,5 @@ export type PipeNodeData = {
 };
 
 export type PipeNode = Node<PipeNodeData, "pipe">;
+export type NoteNode = Node<{ text: string }, "note">;
 export type PipeEdge = Edge<{ kind: ArtifactKind }>;
