@@ -14,9 +14,9 @@ through Playwright, as the browser tests do. Two things are measured:
   session, so a pipeline cannot already be there when a page loads). A script
   installed before the page's own notes, in ``performance.now()`` from
   navigation start, when the empty studio is ready, when the file input fires,
-  when the canvas's new data arrives, when all 250 nodes are visible inside the
-  view with all 300 edges drawn, and when a wheel event on the canvas zooms it
-  (interactive). Then it switches to the Runs page and back, so the canvas
+  when the canvas's new data arrives, when all 250 nodes are drawn (the view,
+  fitted at a readable zoom, shows the pipeline's start) with all 300 edges,
+  and when a wheel event on the canvas moves the view (it pans: interactive). Then it switches to the Runs page and back, so the canvas
   mounts with the 250 nodes already in the session.
 * **Status delay.** A run of that pipeline is written straight into the run
   store (state ``running``, this process's pid as its owner, so the studio
@@ -24,6 +24,15 @@ through Playwright, as the browser tests do. Two things are measured:
   state is changed at a time with ``RunStore.set_step``; the delay is from just
   before that write to the moment the node's status badge shows the new state,
   split where the canvas data carrying it arrives in the browser.
+
+* **1000 nodes.** The same address load (``/?run=…``) for a 1000-node,
+  1200-edge pipeline: until every node is drawn (in the view or not: fit view
+  stops at a readable zoom) and the canvas zooms on a wheel event.
+* **Run → first step running.** A two-node draft (iris sample → split, the
+  split's seed new each time so it never comes from the cache) is opened by its
+  address and Run is pressed; from the click to the nodes showing *queued*, to
+  the run store recording the split step's start, and to its badge showing it
+  running (or done). The first, untimed run caches the sample.
 
 The goals are: page load → the 250-node pipeline drawn and interactive in at
 most 2 s (median), and every status change on the canvas within 1 s (judged
@@ -61,13 +70,17 @@ BRANCH_EDGES = (("load.table", "split.table"), ("split.train", "clean.train"), (
                 ("clean.train", "train.train"), ("train.model", "eval.model"), ("clean.test", "eval.test"))
 LOAD_GOAL_S = 2.0
 STATUS_GOAL_S = 1.0
+RUN_START_GOAL_S = 1.0
+BIG_BRANCHES = 200  # 1000 nodes, 1200 edges
+PARTS = ("drawing", "status", "big", "run")
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 VIEWPORT = {"width": 1600, "height": 1000}
 _TIMEOUT_MS = 60_000
-# Store states a step goes through, in turn; the canvas shows "pending" as "idle", the rest by name.
-_STATES = ("queued", "running", "succeeded", "failed", "cached", "skipped")
+# Store states a step goes through, in turn, by name. A step still pending in a run that has not ended shows
+# as "queued" already, so setting "queued" would change nothing on the canvas: it is not among them.
+_STATES = ("running", "succeeded", "failed", "cached", "skipped")
 
 # Installed in every page before its own scripts. ``window.__bench.marks`` gets performance.now()
 # (ms from navigation start) of each stage; a requestAnimationFrame loop checks them, so a mark is
@@ -76,7 +89,7 @@ _STATES = ("queued", "running", "succeeded", "failed", "cached", "skipped")
 # ~490 kB bundle inline, so these are the messages that bring the canvas new data.
 _PROBE = r"""
 (() => {
-  const NODES = %(nodes)d, EDGES = %(edges)d, BIG = 300000;
+  const NODES = %(nodes)d, EDGES = %(edges)d, BIG = 300000, IN_VIEW = %(in_view)s;
   const bench = { marks: {}, longTasks: [], bigMessages: [] };
   window.__bench = bench;
   const Socket = window.WebSocket;
@@ -102,14 +115,16 @@ _PROBE = r"""
     }).observe({ type: "longtask", buffered: true });
   } catch (e) {}
   const viewport = () => JSON.stringify(window.__pipecanvas.getViewport());
+  // Every card drawn (laid out, not hidden for measuring), and the view on them: the fit keeps text readable,
+  // so a big pipeline is shown from its start and the rest is a pan away (the cards there are drawn too).
   const allShown = (root, nodes) => {
-    for (const n of nodes) if (n.style.visibility === "hidden") return false;
+    for (const n of nodes) if (n.style.visibility === "hidden" || n.getBoundingClientRect().width === 0) return false;
+    if (!IN_VIEW) return true;
     const box = root.querySelector(".react-flow").getBoundingClientRect();
-    for (const n of nodes) {
+    return [...nodes].some((n) => {
       const r = n.getBoundingClientRect();
-      if (r.width === 0 || r.right < box.left || r.left > box.right || r.bottom < box.top || r.top > box.bottom) return false;
-    }
-    return true;
+      return r.right > box.left && r.left < box.right && r.bottom > box.top && r.top < box.bottom;
+    });
   };
   let before = null;
   const tick = () => {
@@ -230,7 +245,7 @@ def measure_drawing(browser: Any, url: str, probe: str, yaml_text: str, run_id: 
     figures: dict[str, float] = {}
     page = _new_page(browser, probe)
     try:
-        page.goto(f"{url}/build?run={run_id}", wait_until="commit")
+        page.goto(f"{url}/?run={run_id}", wait_until="commit")
         page.wait_for_function("() => window.__bench.marks.interactive !== undefined", polling="raf")
         m = _marks(page)
         figures["link_drawn"] = max(m["shown"], m["edges"])
@@ -291,14 +306,14 @@ def _fake_run(store: Any, document: dict[str, Any], yaml_text: str, finished: bo
 
 
 def _open_run(page: Any, url: str, run_id: str, last_node: str) -> None:
-    """The Runs page's "Open on canvas" for the run; returns once the canvas shows its (idle) statuses."""
+    """The Runs page's "Open on canvas" for the run; returns once the canvas shows its (queued) statuses."""
     page.goto(f"{url}/runs")
     page.get_by_role("button", name="Open on canvas").wait_for()
     chosen = page.get_by_test_id("stSelectbox").first.locator("input").input_value()
     if chosen != run_id:
         raise RuntimeError(f"the Runs page offers {chosen!r} to open, not the benchmark's run {run_id!r}")
     page.get_by_role("button", name="Open on canvas").click()
-    page.wait_for_function(_BADGE_SHOWS, arg=[last_node, "idle"], polling="raf")
+    page.wait_for_function(_BADGE_SHOWS, arg=[last_node, "queued"], polling="raf")
 
 
 def measure_status(browser: Any, url: str, probe: str, home: Path, document: dict[str, Any], yaml_text: str,
@@ -342,6 +357,90 @@ def measure_status(browser: Any, url: str, probe: str, home: Path, document: dic
     return {"delays": delays, "arrivals": arrivals, "nothing_moved": still}
 
 
+# ---------------------------------------------------------------- 1000 nodes
+
+
+def measure_big_load(browser: Any, url: str, probe: str, run_id: str) -> dict[str, float]:
+    """A fresh session loads the address of a run of the 1000-node pipeline; seconds from navigation start."""
+    page = _new_page(browser, probe)
+    try:
+        page.goto(f"{url}/?run={run_id}", wait_until="commit")
+        page.wait_for_function("() => window.__bench.marks.interactive !== undefined", polling="raf",
+                               timeout=4 * _TIMEOUT_MS)
+        m = _marks(page)
+        return {"big_drawn": max(m["shown"], m["edges"]) / 1000, "big_interactive": m["interactive"] / 1000,
+                "big_long_tasks": _long_tasks_ms(page, 0, m["interactive"]) / 1000}
+    finally:
+        page.context.close()
+
+
+# ---------------------------------------------------------------- Run → first step running
+
+# True once the node's status badge shows one of the states; notes when (wall clock, ms) in ``window.__bench.seen``.
+_BADGE_IN = """([id, states]) => {
+  const root = window.__bench.root();
+  const badge = root && root.querySelector(`[data-testid="status-${id}"]`);
+  if (badge && states.includes(badge.dataset.state)) { window.__bench.seen = Date.now(); return true; }
+  return false;
+}"""
+_NOTE_CLICK = """() => { window.__bench.clicked = null;
+  document.addEventListener("click", () => { window.__bench.clicked = Date.now(); }, { capture: true, once: true }); }"""
+
+
+def _run_draft(seed: int) -> dict[str, Any]:
+    """iris sample → split; the split's ``seed`` makes each run's split step new to the cache."""
+    return {"apiVersion": "pipecanvas/v1", "kind": "Pipeline", "metadata": {"name": "run-start-bench"},
+            "spec": {"nodes": [{"id": "load", "type": "data.sample", "params": {"dataset": "iris"}, "ui": {"x": 0, "y": 0}},
+                               {"id": "split", "type": "prepare.split", "params": {"seed": seed},
+                                "ui": {"x": 300, "y": 0}}],
+                     "edges": [{"from": "load.table", "to": "split.table"}]}}
+
+
+def _press_run(browser: Any, url: str, probe: str, store: Any, seed: int) -> dict[str, float]:
+    """Open a fresh draft, press Run; seconds from the click to queued shown, step started (store), running shown."""
+    from runtime.runs import wait_for_run
+
+    draft_id = f"bench-run-{seed}-{time.time_ns()}"
+    store.save_draft(draft_id, "run-start-bench", _pipeline_yaml(_run_draft(seed)))
+    page = _new_page(browser, probe)
+    try:
+        page.goto(f"{url}/?draft={draft_id}")
+        page.get_by_test_id("node-split").wait_for()
+        page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for()
+        run_button = page.get_by_role("button", name="▶ Run", exact=True)
+        run_button.wait_for()
+        page.evaluate(_NOTE_CLICK)
+        before = {run.id for run in store.list_runs(limit=20)}
+        run_button.click()
+        page.wait_for_function(_BADGE_IN, arg=["split", ["queued", "running", "succeeded"]], polling="raf")
+        queued = page.evaluate("() => window.__bench.seen")
+        page.wait_for_function(_BADGE_IN, arg=["split", ["running", "succeeded"]], polling="raf")
+        running = page.evaluate("() => window.__bench.seen")
+        clicked = page.evaluate("() => window.__bench.clicked")
+    finally:
+        page.context.close()
+    (run_id,) = {run.id for run in store.list_runs(limit=20)} - before
+    run = wait_for_run(store, run_id, timeout=120)
+    step = store.step(run_id, "split")
+    if step is None or step.started_at is None or step.state.value != "succeeded":
+        raise RuntimeError(f"run {run_id} ({run.state}): its split step did not run ({step and step.state})")
+    return {"queued_shown": (queued - clicked) / 1000, "step_started": step.started_at - clicked / 1000,
+            "running_shown": (running - clicked) / 1000, "run_started": (run.started_at or 0) - clicked / 1000}
+
+
+def measure_run_start(browser: Any, url: str, home: Path, repeats: int) -> list[dict[str, float]]:
+    """``repeats`` presses of Run, after one untimed run that puts the iris sample in the cache."""
+    from runtime.run_store import open_store
+
+    probe = _PROBE % {"nodes": 2, "edges": 1, "in_view": "true"}
+    store = open_store(home)
+    try:
+        _press_run(browser, url, probe, store, seed=1000)
+        return [_press_run(browser, url, probe, store, seed=i) for i in range(repeats)]
+    finally:
+        store.close()
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -351,12 +450,12 @@ def _p90(values: list[float]) -> float:
 
 
 _DRAWING_ROWS = (
-    ("link_drawn", "page load of a run's address (/build?run=…) → 250 nodes drawn"),
+    ("link_drawn", "page load of a run's address (/?run=…) → 250 nodes drawn"),
     ("link_interactive", "page load of a run's address → drawn and interactive"),
     ("load_ready", "page load → empty studio ready (palette, canvas, uploader)"),
     ("open_data", "open the file → canvas data arrives (upload, 2 script runs)"),
     ("open_drawn", "open the file → 250 nodes and 300 edges drawn, in view"),
-    ("open_interactive", "open the file → drawn and zooms on a wheel event"),
+    ("open_interactive", "open the file → drawn and pans on a wheel event"),
     ("load_to_interactive", "page load → 250 nodes drawn and interactive (ready + open)"),
     ("switch_drawn", "Runs → Build page, pipeline in session → drawn"),
     ("switch_interactive", "Runs → Build page → drawn and interactive"),
@@ -370,30 +469,76 @@ def _stats(values: list[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "p90": _p90(values), "max": max(values)}
 
 
-def _summary(drawing: list[dict[str, float]], status: dict[str, Any]) -> dict[str, Any]:
-    rows = {key: {"median": statistics.median(r[key] for r in drawing), "max": max(r[key] for r in drawing)}
-            for key, _ in _DRAWING_ROWS}
-    arrivals = [a for a in status["arrivals"] if a is not None]  # None: no canvas message seen
-    browser = [d - a for d, a in zip(status["delays"], status["arrivals"]) if a is not None]
-    return {"drawing": rows, "status": _stats(status["delays"]),
-            "status_data": _stats(arrivals) if arrivals else None, "status_browser": _stats(browser) if browser else None}
+_BIG_ROWS = (
+    ("big_drawn", "page load of a run's address → 1000 nodes and 1200 edges drawn"),
+    ("big_interactive", "page load of a run's address → 1000 nodes drawn and interactive"),
+    ("big_long_tasks", "main thread in long tasks loading it"),
+)
+_RUN_ROWS = (
+    ("queued_shown", "Run pressed → the nodes show queued"),
+    ("run_started", "Run pressed → the run process has started (store)"),
+    ("step_started", "Run pressed → first step running (its start in the store)"),
+    ("running_shown", "Run pressed → its badge shows running (or done)"),
+)
+
+
+def _seconds(values: Any) -> str:
+    return ", ".join(f"{value:.3f}" for value in values) + " s"
+
+
+def _median_max(runs: list[dict[str, float]], rows: tuple[tuple[str, str], ...]) -> dict[str, dict[str, float]]:
+    return {key: {"median": statistics.median(r[key] for r in runs), "max": max(r[key] for r in runs)}
+            for key, _ in rows}
+
+
+def _summary(drawing: list[dict[str, float]], status: dict[str, Any] | None, big: list[dict[str, float]],
+             run_start: list[dict[str, float]]) -> dict[str, Any]:
+    """Median and max of each part measured (a part left out by ``--parts`` is None)."""
+    summary: dict[str, Any] = {"drawing": _median_max(drawing, _DRAWING_ROWS) if drawing else None,
+                               "big": _median_max(big, _BIG_ROWS) if big else None,
+                               "run_start": _median_max(run_start, _RUN_ROWS) if run_start else None,
+                               "status": None, "status_data": None, "status_browser": None}
+    if status is not None:
+        arrivals = [a for a in status["arrivals"] if a is not None]  # None: no canvas message seen
+        browser = [d - a for d, a in zip(status["delays"], status["arrivals"]) if a is not None]
+        summary |= {"status": _stats(status["delays"]), "status_data": _stats(arrivals) if arrivals else None,
+                    "status_browser": _stats(browser) if browser else None}
+    return summary
 
 
 def _goal_line(summary: dict[str, Any]) -> str:
-    load = summary["drawing"]["link_interactive"]["median"]
-    slowest = summary["status"]["max"]
-    met = load <= LOAD_GOAL_S and slowest <= STATUS_GOAL_S
-    return (f"goal: page load → 250-node pipeline drawn and interactive <= {LOAD_GOAL_S:g} s (median) and every status "
-            f"change on the canvas <= {STATUS_GOAL_S:g} s: {'MET' if met else 'NOT MET'} "
-            f"(load {load:.2f} s, slowest status change {slowest:.2f} s)")
+    """Each goal of the parts measured, and whether all of them are met."""
+    checks = []
+    if summary["drawing"]:
+        load = summary["drawing"]["link_interactive"]["median"]
+        checks.append((load <= LOAD_GOAL_S, f"page load → 250 nodes interactive {load:.2f} s (median; goal "
+                                            f"<= {LOAD_GOAL_S:g} s)"))
+    if summary["status"]:
+        slowest = summary["status"]["max"]
+        checks.append((slowest <= STATUS_GOAL_S, f"slowest status change {slowest:.2f} s (goal <= {STATUS_GOAL_S:g} s)"))
+    if summary["run_start"]:
+        first = summary["run_start"]["step_started"]["median"]
+        checks.append((first <= RUN_START_GOAL_S, f"Run → first step running {first:.2f} s (median; goal "
+                                                  f"<= {RUN_START_GOAL_S:g} s on a quiet machine)"))
+    if summary["big"]:
+        checks.append((True, f"1000 nodes interactive {summary['big']['big_interactive']['median']:.2f} s (median)"))
+    met = all(ok for ok, _ in checks)
+    return f"goal: {'MET' if met else 'NOT MET'}: " + "; ".join(text for _, text in checks)
 
 
-def _print_report(summary: dict[str, Any], repeats: int, changes: int, nothing_moved: bool) -> None:
-    width = max(len(label) for _, label in _DRAWING_ROWS)
-    print(f"\n{'drawing, ' + str(repeats) + ' fresh sessions, seconds':<{width}}  median     max")
-    for key, label in _DRAWING_ROWS:
-        row = summary["drawing"][key]
-        print(f"{label:<{width}}  {row['median']:>6.3f}  {row['max']:>6.3f}")
+def _print_report(summary: dict[str, Any], repeats: int, changes: int, nothing_moved: bool | None) -> None:
+    width = max(len(label) for _, label in _DRAWING_ROWS + _BIG_ROWS + _RUN_ROWS)
+    for title, key, rows in ((f"drawing, {repeats} fresh sessions, seconds", "drawing", _DRAWING_ROWS),
+                             (f"1000 nodes, {repeats} fresh sessions, seconds", "big", _BIG_ROWS),
+                             (f"Run → first step, {repeats} runs, seconds", "run_start", _RUN_ROWS)):
+        if not summary[key]:
+            continue
+        print(f"\n{title:<{width}}  median     max")
+        for name, label in rows:
+            row = summary[key][name]
+            print(f"{label:<{width}}  {row['median']:>6.3f}  {row['max']:>6.3f}")
+    if not summary["status"]:
+        return
     print(f"\nstatus delay, {changes} changes, seconds{'':<{max(0, width - 37)}}  median     p90     max")
     lines = (("status", "store write → badge shows the new state"),
              ("status_data", "  store write → canvas data arrives (poll, script run)"),
@@ -414,7 +559,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--changes", type=int, default=15, help="status changes timed (default 15)")
     parser.add_argument("--seed", type=int, default=7, help="seed for the pauses between status changes (default 7)")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument("--parts", default=",".join(PARTS),
+                        help=f"what to measure, comma-separated, of {','.join(PARTS)} (default: all)")
     args = parser.parse_args(argv)
+    args.parts = {part.strip() for part in args.parts.split(",") if part.strip()}
+    if not args.parts or args.parts - set(PARTS):
+        parser.error(f"--parts takes some of {', '.join(PARTS)}")
     if args.repeats < 1 or args.changes < 1:
         parser.error("--repeats and --changes must be at least 1")
     return args
@@ -429,8 +579,13 @@ def main(argv: list[str] | None = None) -> int:
 
     document = pipeline_document()
     yaml_text = _pipeline_yaml(document)
-    probe = _PROBE % {"nodes": len(document["spec"]["nodes"]), "edges": len(document["spec"]["edges"])}
-    print(f"python {platform.python_version()} on {platform.platform()}, {os.cpu_count()} CPUs; "
+    probe = _PROBE % {"nodes": len(document["spec"]["nodes"]), "edges": len(document["spec"]["edges"]), "in_view": "true"}
+    big_document = pipeline_document(BIG_BRANCHES)
+    big_yaml = _pipeline_yaml(big_document)
+    big_probe = _PROBE % {"nodes": len(big_document["spec"]["nodes"]), "edges": len(big_document["spec"]["edges"]),
+                          "in_view": "false"}
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}; "
+          f"python {platform.python_version()} on {platform.platform()}, {os.cpu_count()} CPUs; "
           f"{len(document['spec']['nodes'])} nodes, {len(document['spec']['edges'])} edges")
     with tempfile.TemporaryDirectory(prefix="pipecanvas-canvas-bench-") as folder:
         home = Path(folder) / "home"
@@ -441,24 +596,36 @@ def main(argv: list[str] | None = None) -> int:
 
             store = open_store(home)  # a finished run of the pipeline, for its address
             link_run = _fake_run(store, document, yaml_text, finished=True)
+            big_run = _fake_run(store, big_document, big_yaml, finished=True)
             store.close()
-            measure_drawing(browser, url, probe, yaml_text, link_run)
-            drawing = []
-            for i in range(args.repeats):
-                drawing.append(measure_drawing(browser, url, probe, yaml_text, link_run))
-                print(f"  sessions {i + 1}: a run's address → drawn and interactive "
-                      f"{drawing[-1]['link_interactive']:.3f} s; empty studio + open the file "
-                      f"{drawing[-1]['load_to_interactive']:.3f} s", flush=True)
-            status = measure_status(browser, url, probe, home, document, yaml_text, args.changes, args.seed)
+            drawing, status, big, run_start = [], None, [], []
+            if "drawing" in args.parts:
+                measure_drawing(browser, url, probe, yaml_text, link_run)
+                for i in range(args.repeats):
+                    drawing.append(measure_drawing(browser, url, probe, yaml_text, link_run))
+                    print(f"  sessions {i + 1}: a run's address → drawn and interactive "
+                          f"{drawing[-1]['link_interactive']:.3f} s; empty studio + open the file "
+                          f"{drawing[-1]['load_to_interactive']:.3f} s", flush=True)
+            if "status" in args.parts:
+                status = measure_status(browser, url, probe, home, document, yaml_text, args.changes, args.seed)
+            if "big" in args.parts:
+                measure_big_load(browser, url, big_probe, big_run)  # warm-up
+                big = [measure_big_load(browser, url, big_probe, big_run) for _ in range(args.repeats)]
+                print("  1000 nodes: a run's address → drawn and interactive",
+                      _seconds(b["big_interactive"] for b in big), flush=True)
+            if "run" in args.parts:
+                run_start = measure_run_start(browser, url, home, args.repeats)
+                print("  Run → first step running", _seconds(r["step_started"] for r in run_start), flush=True)
             browser.close()
-    summary = _summary(drawing, status)
-    _print_report(summary, args.repeats, args.changes, status["nothing_moved"])
+    summary = _summary(drawing, status, big, run_start)
+    _print_report(summary, args.repeats, args.changes, status["nothing_moved"] if status else None)
     print(_goal_line(summary))
     if args.json:
         report = {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
                   "goal": _goal_line(summary), "summary": summary, "drawing_runs": drawing,
-                  "status_delays": status["delays"], "status_data_arrivals": status["arrivals"],
-                  "nothing_moved": status["nothing_moved"]}
+                  "status_delays": status and status["delays"], "status_data_arrivals": status and status["arrivals"],
+                  "nothing_moved": status and status["nothing_moved"], "big_runs": big, "run_start_runs": run_start,
+                  "load_average": os.getloadavg()}
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         print(f"results written to {args.json}")
     return 0

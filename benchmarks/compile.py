@@ -224,6 +224,7 @@ def _pipecanvas_argv() -> list[str]:
 
 def _pipecanvas_env(shape: str, n: int, home: Path) -> dict[str, str]:
     env = {**os.environ, "PIPECANVAS_HOME": str(home)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as a user runs it: from cached bytecode (kfp's venv has its own)
     if shape == "diamond":  # the sink node type, from benchmarks/sink_nodes.py
         paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
         env.update({"PYTHONPATH": os.pathsep.join([str(_HERE), *paths]), "PIPECANVAS_NODE_MODULES": "sink_nodes",

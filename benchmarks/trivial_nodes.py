@@ -13,6 +13,7 @@ is imported inside ``run()``, where building a table needs it anyway.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from nodes import ArtifactKind, Category, NodeType, Port, RunContext, Table
@@ -28,14 +29,15 @@ class BenchStep(NodeType):
     description = "Adds 1 to x: a step that does no work, for timing the runtime around it."
     category = Category.PREPARE
     inputs = (Port("table", ArtifactKind.TABLE, required=False, description="One row with a column 'x'."),)
-    outputs = (Port("table", ArtifactKind.TABLE, description="One row with x + 1."),)
+    outputs = (Port("table", ArtifactKind.TABLE, description="One row with x + 1 (and when the step ran)."),)
 
     def run(self, inputs: dict[str, Any], params: Any, context: RunContext) -> dict[str, Any]:
         import pandas as pd
 
+        ran_at = time.time()  # when the node's own code began, for the benchmark's whole-process line
         upstream = inputs.get("table")
         x = int(upstream.frame["x"].iloc[0]) if upstream is not None else 0
-        return {"table": Table(pd.DataFrame({"x": [x + 1]}))}
+        return {"table": Table(pd.DataFrame({"x": [x + 1], "ran_at": [ran_at]}))}
 
 
 NODE_TYPES = [BenchStep]
