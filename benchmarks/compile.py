@@ -277,9 +277,10 @@ def time_processes(cases: list[tuple[str, int, int]], kfp_python: Path | None, f
             raise RuntimeError(f"kfp wrote no {kfp_out}")
         return seconds
 
-    ours("chain", 10)  # warm-up (disk caches, .pyc files), not counted
+    first_shape, first_n, _ = cases[0]
+    ours(first_shape, first_n)  # warm-up (disk caches, .pyc files), not counted
     if kfp_python:
-        theirs("chain", 10)
+        theirs(first_shape, first_n)
     results: dict[str, dict[tuple[str, int], list[float]]] = {"pipecanvas": {}, "kfp": {}, "python": {}}
     for shape, n, repeats in cases:
         for _ in range(repeats):
