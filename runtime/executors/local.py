@@ -8,9 +8,10 @@ entrypoint are forked from this process (see ``warm_fork``); anything else, or
 
 The first steps are forked at once, before this process has imported pandas,
 pyarrow and the node types' libraries: each of them imports what it needs
-itself, while this process warms up (``preload``) in its first wait, so a run's
+itself, while this process warms up (``Warmup``) a piece per wait, so a run's
 first step starts without waiting half a second for imports it may run
-alongside, and every later step is forked warm.
+alongside, a step that ends is followed at once, and later steps are forked
+warm.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from ..forked_process import fork_available
 from ..processes import process_start_time
 from ..states import StepState
 from .base import EventBuffer, StepEvent, StepKey
-from .warm_fork import ForkedStep, fork_entrypoint, preload, wait_for_exit
+from .warm_fork import ForkedStep, Warmup, fork_entrypoint, wait_for_exit
 
 _ENTRYPOINT_PREFIX = ["python", "-m", "runtime.entrypoint"]
 
@@ -73,8 +74,7 @@ class LocalExecutor:
         if fork is None:
             fork = os.environ.get("PIPECANVAS_LOCAL_LAUNCH", "fork") != "spawn"
         self._fork = fork and fork_available()
-        self._warm_imports = warm_imports
-        self._warm = False  # preloaded yet (see the module docstring)
+        self._warmup = Warmup(warm_imports) if self._fork else None  # see the module docstring
         if self._fork:  # forked steps find the run's plan and the catalog loaded already
             from ..entrypoint import remember_catalog, remember_plan
 
@@ -134,11 +134,10 @@ class LocalExecutor:
     def wait(self, timeout: float) -> None:
         """Sleep up to ``timeout`` seconds, waking as soon as a running step exits.
 
-        The first wait while steps run warms this process up instead (longer than ``timeout``:
-        those steps are importing the same modules meanwhile)."""
-        if self._fork and not self._warm and self._running:
-            preload(self._warm_imports)
-            self._warm = True
+        While steps run and this process is not warm yet, a wait does the next piece of the warm-up
+        instead (shorter or longer than ``timeout``: those steps import what they need meanwhile)."""
+        if self._warmup is not None and not self._warmup.done and self._running:
+            self._warmup.advance()
             return
         wait_for_exit([r.process.pid for r in self._running.values()], timeout)
 

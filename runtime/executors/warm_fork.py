@@ -2,7 +2,7 @@
 
 A fresh ``python -m runtime.entrypoint`` spends most of a second importing
 pandas, pyarrow, pydantic and the node catalog before it does any work. The
-local executor's parent process imports those once (``preload``) and forks a
+local executor's parent process imports those once (``Warmup``) and forks a
 child per step. The child is still its own process in its own session — a
 crash, ``kill -9`` or timeout affects that step only — and runs exactly the
 same entrypoint function with exactly the plan's argv, as a Kubernetes pod does.
@@ -14,10 +14,12 @@ import gc
 import importlib
 import os
 import signal
+from collections.abc import Callable
+from functools import partial
 
 from ..forked_process import fork_detached
 
-__all__ = ["PRELOAD_MODULES", "preload", "ForkedStep", "fork_entrypoint", "wait_for_exit"]
+__all__ = ["PRELOAD_MODULES", "Warmup", "ForkedStep", "fork_entrypoint", "wait_for_exit"]
 
 #: modules every step needs (artifact I/O, the plan, the entrypoint); node types add their own
 #: through ``NodeType.warm_imports``, so a run imports only what its steps will use
@@ -32,22 +34,52 @@ PRELOAD_MODULES = (
 )
 
 
-def preload(extra: tuple[str, ...] = ()) -> list[str]:
-    """Import the base modules and ``extra`` now; return those that could not be imported (each step
-    then imports them itself, and reports the error if it really needs them)."""
-    missing = []
-    for name in dict.fromkeys(PRELOAD_MODULES + tuple(extra)):
-        try:
-            importlib.import_module(name)
-        except Exception:
-            missing.append(name)
+class Warmup:
+    """This process's warm-up, one piece at a time: the base modules, the catalog and a table's round trip,
+    then the node types' own imports in the plan's order (the first steps' libraries first).
+
+    The local executor does one piece per wait while steps run, so a step that ends is seen, and the
+    next one forked, between pieces rather than after the whole warm-up: a run's later libraries (one
+    of them, ``skops.io``, imports every scikit-learn module and takes seconds) load while its first
+    steps run, instead of holding the second step back. A module that cannot be imported is left to
+    the steps that need it, which report the error themselves."""
+
+    def __init__(self, extra: tuple[str, ...] = ()) -> None:
+        later = [name for name in dict.fromkeys(extra) if name not in PRELOAD_MODULES]
+        self._pieces: list[tuple[str, Callable[[], object]]] = [
+            *((name, partial(importlib.import_module, name)) for name in PRELOAD_MODULES),
+            ("the node catalog", _warm_catalog), ("a table's round trip", _exercise_table_io),
+            *((name, partial(importlib.import_module, name)) for name in later),
+        ]
+        self.missing: list[str] = []
+        self.done = False
+
+    def advance(self) -> bool:
+        """Do the next piece; True once there is none left."""
+        if self._pieces:
+            name, piece = self._pieces.pop(0)
+            try:
+                piece()
+            except Exception:
+                self.missing.append(name)
+            gc.freeze()  # keep the collector away from what is loaded so far: fewer pages copied in each child
+        if not self._pieces and not self.done:
+            gc.collect()
+            gc.freeze()
+            self.done = True
+        return self.done
+
+    def finish(self) -> list[str]:
+        """Every piece left, now; the modules that could not be imported."""
+        while not self.advance():
+            pass
+        return self.missing
+
+
+def _warm_catalog() -> None:
     from runtime.entrypoint import warm_catalog
 
     warm_catalog()
-    _exercise_table_io()
-    gc.collect()
-    gc.freeze()  # keep the collector away from inherited objects: fewer pages copied in each child
-    return missing
 
 
 def _exercise_table_io() -> None:
