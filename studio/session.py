@@ -101,13 +101,16 @@ class Studio:
     def open(self, pipeline: Pipeline, source: str, run_id: str | None = None, draft_id: str | None = None) -> None:
         """Replace the canvas with a file, an example, a run's pipeline or a draft.
 
-        Anything but a draft is saved as a new draft from the next page run on.
+        A file or an example is saved as a new draft from the next page run on. A draft and a run's
+        pipeline are in the store already (the address names them): only an edit makes a draft of a run's
+        pipeline, so looking through runs adds nothing to the Pipelines list.
         """
         self.replace(pipeline, source=source)
         self.select(None)
         self.run_id = run_id
         self.opened_yaml = dump_pipeline(pipeline)
-        self.draft_id, self.saved_yaml = draft_id, (self.opened_yaml if draft_id else None)
+        stored = draft_id is not None or run_id is not None
+        self.draft_id, self.saved_yaml = draft_id, (self.opened_yaml if stored else None)
         self.named, self.pending = pipeline.metadata.name != BLANK_NAME, None
 
     def offer(self, pipeline: Pipeline, source: str, run_id: str | None = None, *, current_yaml: str,

@@ -18,7 +18,7 @@ import pytest
 
 from compiler import parse_pipeline
 from real_files import real_file  # tests/support
-from studio_page import Canvas
+from studio_page import Canvas, form_node, wait_until
 
 
 SHOTS = Path(os.environ.get("PIPECANVAS_SHOTS") or Path(__file__).resolve().parent / "artifacts")
@@ -91,11 +91,13 @@ def _open(page: Any, studio_url: str, run_id: str, first_node: str) -> Canvas:
     page.goto(f"{studio_url}/?run={run_id}")
     canvas = Canvas(page)
     canvas.card(first_node).wait_for()
+    canvas.settled()  # opening a run makes its draft: that page run ends before the first click
     return canvas
 
 
 def _outputs(page: Any, canvas: Canvas, node_id: str) -> Any:
     canvas.card(node_id).locator(".pc-node__title").click()
+    wait_until(lambda: form_node(page) == node_id, f"the panel of {node_id}")
     page.get_by_role("tab", name="Outputs").click()
     panel = page.get_by_role("tabpanel").filter(has=page.get_by_text(re.compile(r"^(succeeded|cached) · attempt")))
     panel.wait_for()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from compiler import parse_pipeline, read_pipeline_file
+from compiler import dump_pipeline, parse_pipeline, read_pipeline_file
 from runtime.run_store import open_store
 from studio.canvas import pipeline_to_graph
 from studio.drafts import derive_name
@@ -128,3 +128,19 @@ def test_a_draft_opened_from_the_list_keeps_saving_to_itself(home: Path) -> None
     ran(at)
     s = studio_of(at)
     assert s.draft_id == "20260101-000000-aaaaaa" and s.pipeline == parse_pipeline(text).pipeline
+
+
+def test_opening_a_run_makes_no_draft_until_it_is_edited(home: Path) -> None:
+    pipeline = read_pipeline_file(IRIS_FILE).pipeline
+    store = open_store(home)
+    store.create_run("r1", pipeline.metadata.name, dump_pipeline(pipeline), "plan: {}\n", "local", [])
+    for _ in range(3):  # looked at three times, as reloads or from the Runs page
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.query_params["run"] = "r1"
+        ran(at)
+        assert studio_of(at).run_id == "r1" and len(studio_of(at).pipeline.spec.nodes) == 6
+    assert store.list_drafts() == []
+    drop(at, "data.sample", "extra", "s1")
+    (draft,) = store.list_drafts()
+    assert "extra" in draft.pipeline_yaml
+    assert at.query_params["draft"] in (draft.id, [draft.id])  # the address names it from then on
