@@ -161,6 +161,22 @@ def run_script(path: str) -> dict[str, Any]:
     return {"wall": wall, "scores": tuple(float(v) for v in done.stdout.split())}
 
 
+def _torch_line() -> str:
+    """Whether PyTorch is installed where this runs: it changes pipecanvas's figure, not the script's.
+
+    skops.io lists the scikit-learn estimators it trusts when it is imported (``sklearn.utils.all_estimators``),
+    which imports every scikit-learn package, ``sklearn.externals.array_api_compat.torch`` among them, and
+    that imports torch when it is installed: every step that reads or writes a model then pays for torch's
+    import (seconds, and hundreds of MiB). The base install (``pip install .``) has no torch; the ``gpu``
+    extra and the test extras do."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        return "PyTorch is not installed here (the base install): skops's import does not load it"
+    return ("PyTorch is installed here: every step that reads or writes a model imports it through skops "
+            "(see _torch_line); the base install (pip install .) has no torch")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", default="100000,1000000", help="comma-separated row counts")
@@ -168,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="also write every figure here")
     args = parser.parse_args(argv)
     results = []
+    print(_torch_line(), flush=True)
     with tempfile.TemporaryDirectory(prefix="pipecanvas-bench-train-") as folder:
         home = Path(folder) / "home"
         os.environ["PIPECANVAS_HOME"] = str(home)
