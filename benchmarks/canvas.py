@@ -55,14 +55,10 @@ import json
 import os
 import platform
 import random
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -310,33 +306,11 @@ _BARE_READY = """() => document.querySelector('[data-testid="stFileUploaderDropz
 
 @contextmanager
 def serve_bare_streamlit(folder: Path) -> Iterator[str]:
-    """The peer: a two-element Streamlit app, started with the studio's server flags on a free port."""
+    """The peer: a two-element Streamlit app, served as the studio is (``serve_studio``'s flags, a free port)."""
     app = folder / "bare_app.py"
     app.write_text(_BARE_APP, encoding="utf-8")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    argv = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", "127.0.0.1",
-            "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-            "--client.toolbarMode", "minimal"]
-    with open(folder / "bare-streamlit.log", "wb") as log:
-        server = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                  start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError(f"the bare Streamlit page did not start (see {folder}/bare-streamlit.log)")
-                time.sleep(0.2)
+    with serve_studio(folder / "bare-home", folder / "bare-streamlit.log", app=app) as url:
         yield url
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=10)
 
 
 def measure_bare_page(browser: Any, url: str) -> float:

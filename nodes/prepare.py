@@ -204,7 +204,7 @@ def _column_strings(column: "pd.Series") -> "pd.Series":
     missing = column.isna()
     if infer_dtype(column, skipna=True) in ("string", "empty"):
         return column.astype(object).where(~missing, np.nan)
-    return column.astype(object).map(str).where(~missing, np.nan).astype(object)
+    return column.astype(object).map(str).where(~missing, np.nan).astype(object)  # where() may infer a dtype
 
 
 def _usable_features(train: Table, context: RunContext) -> list[str]:

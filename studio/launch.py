@@ -45,9 +45,11 @@ def allowed_hosts(address: str, extra: str | None = None) -> list[str]:
     return list(dict.fromkeys(host.lower() for host in hosts if host))
 
 
-def streamlit_argv(address: str = "127.0.0.1", port: int = 8501, python: str | None = None) -> list[str]:
-    """The argv that starts the studio (a list, never a shell string)."""
-    argv = [python or sys.executable, "-m", "streamlit", "run", str(_APP),
+def streamlit_argv(address: str = "127.0.0.1", port: int = 8501, python: str | None = None,
+                   app: Path = _APP) -> list[str]:
+    """The argv that starts the studio (a list, never a shell string); ``app``: another Streamlit script
+    served with the same flags (``benchmarks/canvas.py`` times a bare page as the studio's peer)."""
+    argv = [python or sys.executable, "-m", "streamlit", "run", str(app),
             "--server.address", address, "--server.port", str(port),
             "--server.headless", "true", "--server.enableXsrfProtection", "true",
             "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]

@@ -30,13 +30,15 @@ class StudioDidNotStart(RuntimeError):
 
 
 @contextmanager
-def serve_studio(home: Path, log: Path, timeout: float = 60.0, python: str | None = None) -> Iterator[str]:
+def serve_studio(home: Path, log: Path, timeout: float = 60.0, python: str | None = None,
+                 app: Path | None = None) -> Iterator[str]:
     """Start the studio (:mod:`studio.launch`'s argv) on 127.0.0.1 and a free port; yield its URL once it answers.
 
-    ``python`` is the interpreter to run it with (default: this one), e.g. a venv holding only the base install.
+    ``python`` is the interpreter to run it with (default: this one), e.g. a venv holding only the base install;
+    ``app`` another Streamlit script to serve the same way instead of the studio.
     """
     port = _free_port()
-    argv = streamlit_argv("127.0.0.1", port, python=python)
+    argv = streamlit_argv("127.0.0.1", port, python=python, **({"app": app} if app is not None else {}))
     env = {**os.environ, "PIPECANVAS_HOME": str(home), "PYTHONUNBUFFERED": "1"}
     with open(log, "wb") as out:
         server = subprocess.Popen(argv, cwd=_REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,

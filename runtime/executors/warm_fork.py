@@ -69,12 +69,6 @@ class Warmup:
             self.done = True
         return self.done
 
-    def finish(self) -> list[str]:
-        """Every piece left, now; the modules that could not be imported."""
-        while not self.advance():
-            pass
-        return self.missing
-
 
 def _warm_catalog() -> None:
     from runtime.entrypoint import warm_catalog

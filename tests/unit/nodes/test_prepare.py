@@ -288,3 +288,26 @@ def test_clean_clashing_names_keep_prefixes(context):
     columns = _clean(table, table, context)["train"].frame.columns
 
     assert list(columns) == ["num__color_red", "cat__color_blue", "cat__color_red", "y"]
+
+
+def test_category_strings_are_plain_strings_with_nan_gaps_whatever_the_column_held():
+    import numpy as np
+    import pandas as pd
+
+    from nodes.prepare import to_category_strings
+
+    frame = pd.DataFrame({
+        "text": ["x", None, "y", np.nan], "flag": [True, False, None, True],
+        "nullable": pd.array(["p", pd.NA, "q", "r"], dtype="string"), "category": pd.Categorical(["u", None, "v", "u"]),
+        "mixed": [1, "two", 3.5, None], "empty": [None] * 4, "number": [1.0, 2.0, np.nan, 4.0],
+    }, index=[5, 6, 7, 8])
+    out = to_category_strings(frame)
+    assert list(out.index) == [5, 6, 7, 8] and list(out.columns) == list(frame.columns)
+    assert (out.dtypes == object).all()
+    gaps = [[i for i, v in enumerate(out[c]) if isinstance(v, float) and np.isnan(v)] for c in out.columns]
+    assert gaps == [[1, 3], [2], [1], [1], [3], [0, 1, 2, 3], [2]]  # every gap a float NaN, nothing else
+    assert out.where(out.notna(), None).to_dict("list") == {
+        "text": ["x", None, "y", None], "flag": ["True", "False", None, "True"],
+        "nullable": ["p", None, "q", "r"], "category": ["u", None, "v", "u"],
+        "mixed": ["1", "two", "3.5", None], "empty": [None] * 4, "number": ["1.0", "2.0", None, "4.0"],
+    }
