@@ -162,19 +162,19 @@ def run_script(path: str) -> dict[str, Any]:
 
 
 def _torch_line() -> str:
-    """Whether PyTorch is installed where this runs: it changes pipecanvas's figure, not the script's.
+    """Whether PyTorch is installed where this runs, which used to change pipecanvas's figure.
 
     skops.io lists the scikit-learn estimators it trusts when it is imported (``sklearn.utils.all_estimators``),
     which imports every scikit-learn package, ``sklearn.externals.array_api_compat.torch`` among them, and
-    that imports torch when it is installed: every step that reads or writes a model then pays for torch's
-    import (seconds, and hundreds of MiB). The base install (``pip install .``) has no torch; the ``gpu``
-    extra and the test extras do."""
+    that imports torch when it is installed: seconds and hundreds of MiB in every step that reads or writes a
+    model. pipecanvas imports skops.io with torch kept out (``nodes/skops_import.py``), so the figure should
+    now be the same with and without it; the line says which case was measured."""
     import importlib.util
 
     if importlib.util.find_spec("torch") is None:
-        return "PyTorch is not installed here (the base install): skops's import does not load it"
-    return ("PyTorch is installed here: every step that reads or writes a model imports it through skops "
-            "(see _torch_line); the base install (pip install .) has no torch")
+        return "PyTorch is not installed here (the base install, pip install .)"
+    return ("PyTorch is installed here (the test or gpu extras); pipecanvas's steps import skops.io without it "
+            "(nodes/skops_import.py)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -135,17 +135,16 @@ def _read_table(file: IO[bytes], uri: str) -> Table:
 
 
 def _write_model(model: Model, file: IO[bytes]) -> None:
-    import skops.io
+    from .skops_import import skops_io
 
     meta = {name: python_value(getattr(model, name)) for name in _MODEL_META_FIELDS}
-    file.write(skops.io.dumps({"estimator": model.estimator, "meta": meta}))
+    file.write(skops_io.dumps({"estimator": model.estimator, "meta": meta}))
 
 
 def _read_model(file: IO[bytes], uri: str) -> Model:
-    import skops.io
-
     from .model_check import checked_model_archive, max_model_bytes
     from .model_types import allowed_model_types
+    from .skops_import import skops_io
 
     limit = max_model_bytes()
     data = file.read(limit + 1)
@@ -156,7 +155,7 @@ def _read_model(file: IO[bytes], uri: str) -> Model:
         )
     types, functions = allowed_model_types()
     checked, names = checked_model_archive(data, uri, types, functions)
-    content = skops.io.loads(checked, trusted=names)
+    content = skops_io.loads(checked, trusted=names)
     return _model_from_content(content, uri)
 
 

@@ -155,6 +155,7 @@ def _parse_schema(raw: bytes, uri: str) -> dict[str, Any]:
 
 
 def _skops_protocol() -> int:
+    from .skops_import import skops_io  # noqa: F401  (skops.io first, imported as that module says)
     from skops.io._protocol import PROTOCOL
 
     return int(PROTOCOL)

@@ -42,6 +42,7 @@ _PANEL_WIDTH_MOST = 60
 _PAGE_STYLE = f"""<style>
 [data-testid="stMainBlockContainer"] {{ padding: 4.25rem 1.5rem 0 1.5rem; }}
 .st-key-{_PANEL_KEY} {{ max-height: calc(100vh - 10.5rem); overflow-y: auto; overflow-x: hidden; padding-right: 0.4rem; }}
+[class*="st-key-problem-"] button, [class*="st-key-problem-"] button * {{ justify-content: flex-start; text-align: left; }}
 </style>"""
 #: The canvas polls the run store faster, so a step's new state shows within a second (benchmarks/canvas.py).
 _CANVAS_POLL_SECONDS = 0.25
@@ -261,7 +262,8 @@ def _problems(s: Studio, problems: Problems) -> None:
         # Streamlit's own icon font, not emoji: a browser without an emoji font would draw empty boxes.
         error = d.severity == "error"
         icon, label = (":material/error:", "Error") if error else (":material/warning:", "Warning")
-        if d.node and st.button(f"{label}: {d.message}", icon=icon, key=f"problem-{i}", help="Select this node"):
+        if d.node and st.button(f"{label}: {d.message}", icon=icon, key=f"problem-{i}", help="Select this node",
+                                   width="stretch"):
             s.select(d.node)
             st.rerun()
         elif not d.node:

@@ -191,4 +191,14 @@ def test_an_empty_canvas_is_a_start_hint_and_problems_are_counted_once(page, loo
     said = re.search(r"listed beside the canvas \((.+)\)", page.get_by_text(re.compile(r"Run is disabled: ")).inner_text())
     listed = re.search(r"Problems: (.+)", page.get_by_text(re.compile(r"^Problems: ")).inner_text())
     assert said and listed and said.group(1) == listed.group(1).strip(), (said, listed)
+    # The list reads as a list: each problem as wide as the panel, its text from the left (not centred).
+    boxes = page.locator("div[class*='st-key-problem-'] button").evaluate_all("""(buttons) => buttons
+      .filter((b) => b.getBoundingClientRect().width > 0).map((b) => {
+        const range = document.createRange();
+        range.selectNodeContents(b.querySelector('p'));
+        const text = range.getBoundingClientRect(), box = b.getBoundingClientRect();
+        return {width: box.width, indent: text.left - box.left};
+    })""")
+    assert len(boxes) >= 2 and max(b["width"] for b in boxes) - min(b["width"] for b in boxes) < 2, boxes
+    assert all(b["indent"] < 60 for b in boxes), boxes
     look("one-problem-count")

@@ -84,3 +84,31 @@ def test_constant_column_high_cardinality_small_classes_and_duplicates():
     assert found["high_cardinality"].column == "name"
     assert "'c'" in found["small_classes"].message
     assert found["duplicates"].message.startswith("3 row(s)")
+
+
+@pytest.mark.parametrize("name", ["Arthritis.csv", "mtcars.csv", "longley.csv", "birthwt.csv", "airquality.csv", "penguins.csv", "survey.csv", "Cars93.csv"])
+def test_the_duplicate_count_is_pandas_own_on_real_files_copied_into_themselves(name):
+    """The count goes through row hashes first (a run pays for it before it starts): it must be exactly
+    ``duplicated().sum()``, with missing values, text and numbers, for rows repeated at random places."""
+    from nodes.data_quality import _duplicate_count
+
+    frame = FileTable.load_table(FileParams(path=real_file(name)))[0].frame
+    copied = frame.sample(n=min(7, len(frame)), random_state=1)
+    grown = pd.concat([frame, copied, copied.iloc[:2]], ignore_index=True).sample(frac=1.0, random_state=2)
+    grown.iloc[::5, 0] = None  # missing values repeat as values too
+    assert _duplicate_count(grown) == int(grown.duplicated().sum())
+    assert _duplicate_count(frame.drop_duplicates()) == 0
+
+
+def test_a_column_of_one_value_is_constant_however_it_is_stored():
+    frame = pd.DataFrame({
+        "ones": [1.0, None, 1.0, 1.0] * 10,  # missing values do not count as a second value
+        "empty": [None] * 40,
+        "flag": [True] * 40,
+        "level": pd.Categorical(["low"] * 40),
+        "varies": [1.0, 2.0, None, 1.0] * 10,
+        "late": ["a"] * 39 + ["b"],  # differs only in the last row
+        "y": [0, 1] * 20,
+    })
+    constant = {f.column for f in check_table(frame, "y") if f.code == "constant"}
+    assert constant == {"ones", "empty", "flag", "level"}
