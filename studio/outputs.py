@@ -28,6 +28,7 @@ from .metric_charts import (
 __all__ = ["show_outputs", "table_profile", "log_tail", "comparison_frame"]
 
 _PREVIEW_ROWS = 20
+_SHORT_TABLE_ROWS = 5  # up to this many rows fit the 230 px preview: it is drawn at their height
 
 
 def comparison_frame(comparison: dict[str, Any]) -> pd.DataFrame:
@@ -155,7 +156,8 @@ def show_outputs(artifacts: list[tuple[str, str, str]], warnings: list[str] | No
                         + (f", target `{value.target}`" if value.target else ""))
             if {"feature", "importance_mean"} <= set(frame.columns):
                 st.altair_chart(importance_chart(frame), width="stretch")
-            st.dataframe(frame.head(_PREVIEW_ROWS), width="stretch", height=230)
+            preview = frame.head(_PREVIEW_ROWS)  # a short table as tall as its rows, not padded with empty ones
+            st.dataframe(preview, width="stretch", height=230 if len(preview) > _SHORT_TABLE_ROWS else "auto")
             st.dataframe(table_profile(frame), hide_index=True, width="stretch")
         elif kind == ArtifactKind.ENDPOINT.value:
             st.markdown(f"**{port}** — endpoint `{value.name}` at {value.url}")
