@@ -292,6 +292,8 @@ def _classification_scores(y_true: Any, y_pred: Any, labels: list[Any], average:
     """Headline scores, the confusion matrix (rows actual, columns predicted) and per-class scores."""
     from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
+    shown = labels
+    y_true, y_pred, labels = _as_codes(y_true, y_pred, labels)
     precision, recall, f1, _ = precision_recall_fscore_support(
         y_true, y_pred, labels=labels, average=average, zero_division=0
     )
@@ -305,7 +307,7 @@ def _classification_scores(y_true: Any, y_pred: Any, labels: list[Any], average:
         "recall": _number(recall),
         "f1": _number(f1),
         "n_test": len(y_true),
-        "confusion_matrix": {"labels": labels, "matrix": [[int(n) for n in row] for row in matrix], "rates": rates},
+        "confusion_matrix": {"labels": shown, "matrix": [[int(n) for n in row] for row in matrix], "rates": rates},
         "per_class": {
             str(label): {
                 "precision": _number(each[0][i]),
@@ -313,9 +315,29 @@ def _classification_scores(y_true: Any, y_pred: Any, labels: list[Any], average:
                 "f1": _number(each[2][i]),
                 "support": int(each[3][i]),
             }
-            for i, label in enumerate(labels)
+            for i, label in enumerate(shown)
         },
     }
+
+
+def _as_codes(y_true: Any, y_pred: Any, labels: list[Any]) -> tuple[Any, Any, list[Any]]:
+    """The labels as their positions in ``labels``, when every value is one of them.
+
+    scikit-learn's metrics check and sort the labels again in each call, which for text labels is a
+    Python loop over every row: 2.6 s of the evaluation at 250k test rows, against milliseconds for
+    integers. The scores are the same, label for label. A value outside ``labels`` (none is expected:
+    ``labels`` holds the model's classes and every test label) leaves the values as they are.
+    """
+    import numpy as np
+    import pandas as pd
+
+    try:
+        codes = [pd.Categorical(np.asarray(values, dtype=object), categories=labels).codes for values in (y_true, y_pred)]
+    except (TypeError, ValueError):  # labels pandas cannot hold as categories (e.g. repeated once made text)
+        return y_true, y_pred, labels
+    if any((c < 0).any() for c in codes):
+        return y_true, y_pred, labels
+    return codes[0], codes[1], list(range(len(labels)))
 
 
 def _roc(model: Model, proba: "np.ndarray | None", y_true: "pd.Series") -> tuple[float | None, dict[str, Any]]:

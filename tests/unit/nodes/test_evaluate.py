@@ -259,3 +259,27 @@ def test_a_two_row_test_set_gets_a_warning_naming_the_number():
     big = Table(frame.iloc[:60], "species")
     assert EvaluateClassifier().run({"model": model, "test": big}, EvaluateClassifier.Params(),
                                     RunContext())["metrics"].values["warnings"] == []
+
+
+@pytest.mark.parametrize(("labels", "dtype"), [(["setosa", "versicolor", "virginica"], object), ([0, 1, 2], "int64"),
+                                               ([True, False], bool), ([3.0, 1.0, 2.0], float)],
+                         ids=["text", "integers", "booleans", "numbers"])
+def test_scores_on_label_codes_are_scikit_learns_on_the_labels_themselves(labels, dtype):
+    """The scores are computed on each label's position (fast for text labels): they must be exactly what
+    scikit-learn gives on the labels as they are, whatever the labels' type, in the model's order (not sorted),
+    with a label the predictions never hold."""
+    from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+
+    from nodes.evaluate import _classification_scores
+
+    rng = np.random.default_rng(3)
+    y_true = pd.Series(rng.choice(np.array(labels, dtype=dtype), size=300))
+    y_pred = np.where(rng.random(300) < 0.7, y_true.to_numpy(), labels[0]).astype(dtype)
+    got = _classification_scores(y_true, y_pred, labels, "macro")
+    precision, recall, f1, _ = precision_recall_fscore_support(y_true, y_pred, labels=labels, average="macro",
+                                                               zero_division=0)
+    assert (got["precision"], got["recall"], got["f1"]) == pytest.approx((precision, recall, f1))
+    assert got["accuracy"] == pytest.approx(accuracy_score(y_true, y_pred))
+    assert got["confusion_matrix"]["labels"] == labels
+    assert got["confusion_matrix"]["matrix"] == confusion_matrix(y_true, y_pred, labels=labels).tolist()
+    assert sum(c["support"] for c in got["per_class"].values()) == 300

@@ -213,6 +213,9 @@ def test_clean_preprocessor_reproduces_cleaned_test_from_raw_rows(context, churn
     assert model.input_schema["contract"] == "string"
     again = model.estimator.transform(test.frame[model.feature_columns]).reset_index(drop=True)
     pd.testing.assert_frame_equal(again, out["test"].frame.drop(columns="churned"))
+    # the training rows come out of fitting (fit_transform), not a second pass: the same as the model makes
+    again = model.estimator.transform(train.frame[model.feature_columns]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(again, out["train"].frame.drop(columns="churned"))
 
 
 def test_clean_preprocessor_accepts_json_like_rows_with_nulls(context, churn):
@@ -285,9 +288,12 @@ def test_clean_clashing_names_keep_prefixes(context):
     frame = pd.DataFrame({"color": ["red", "blue"] * 5, "color_red": range(10), "y": [0, 1] * 5})
     table = Table(frame, "y")
 
-    columns = _clean(table, table, context)["train"].frame.columns
+    out = _clean(table, table, context)
+    columns = out["train"].frame.columns
 
     assert list(columns) == ["num__color_red", "cat__color_blue", "cat__color_red", "y"]
+    again = out["preprocessor"].estimator.transform(frame[["color", "color_red"]])
+    pd.testing.assert_frame_equal(again.reset_index(drop=True), out["train"].frame.drop(columns="y"))
 
 
 def test_category_strings_are_plain_strings_with_nan_gaps_whatever_the_column_held():
