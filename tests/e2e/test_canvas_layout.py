@@ -61,6 +61,7 @@ def test_the_panel_is_beside_the_canvas_which_fills_the_window(browser, studio_u
         assert height - 40 <= flow["y"] + flow["height"] <= height, (flow, height)
         assert page.get_by_test_id("pipecanvas").bounding_box()["width"] >= 0.45 * width  # palette included
         assert canvas.viewport()["zoom"] >= READABLE_ZOOM
+        assert _cards_under_the_toolbar(page) == [], "a fitted view puts cards under the canvas toolbar"
     finally:
         context.close()
 
@@ -105,7 +106,23 @@ def test_fit_view_keeps_the_250_node_pipeline_readable(page, shot) -> None:
     first = canvas.card("load-00").bounding_box()
     assert flow["x"] <= first["x"] and first["x"] + first["width"] <= flow["x"] + flow["width"]
     assert page.get_by_role("img", name="Minimap").count() or page.locator(".react-flow__minimap").count()
+    assert _cards_under_the_toolbar(page) == [], "the start of the pipeline is shown under the canvas toolbar"
     shot("fitted-250-nodes")
+
+
+def _cards_under_the_toolbar(page) -> list[str]:
+    """The ids of the cards whose box meets the floating toolbar's (undo, Note, Auto-layout, Fit view)."""
+    return page.locator(".react-flow__node").evaluate_all("""(cards) => {
+        const bar = document.querySelector('[data-testid="stBidiComponentIsolated"]')
+            ? [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
+                .map((h) => h.shadowRoot && h.shadowRoot.querySelector('.pc-toolbar')).find(Boolean)
+            : document.querySelector('.pc-toolbar');
+        const t = bar.getBoundingClientRect();
+        return cards.filter((c) => {
+            const r = c.getBoundingClientRect();
+            return r.width > 0 && r.left < t.right && r.right > t.left && r.top < t.bottom && r.bottom > t.top;
+        }).map((c) => c.dataset.id);
+    }""")
 
 
 def test_a_drop_lands_under_the_pointer_and_the_first_one_leaves_the_view_alone(page, shot) -> None:

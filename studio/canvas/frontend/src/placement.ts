@@ -13,16 +13,26 @@ import { CARD } from "./geometry";
 export const READABLE_ZOOM = 0.7;
 export const FIT_PADDING = 0.2;
 export const FIT_MAX_ZOOM = 1.1;
+/**
+ * Room a fit keeps free at the top of the pane for the floating toolbar (Toolbar.tsx, top right, about
+ * 54 px down): a big pipeline shown from its start, or a whole one in a short pane, begins below it
+ * instead of under it.
+ */
+export const TOP_CLEARANCE = 64;
 
 /** A viewport showing ``bounds`` whole, or its top-left part at READABLE_ZOOM when whole would be smaller. */
 export function readableFit(bounds: Rect, width: number, height: number): Viewport {
-  const whole = getViewportForBounds(bounds, width, height, 0, FIT_MAX_ZOOM, FIT_PADDING);
-  if (whole.zoom >= READABLE_ZOOM) return whole;
+  const room = Math.max(height - TOP_CLEARANCE, 1);
+  const whole = getViewportForBounds(bounds, width, room, 0, FIT_MAX_ZOOM, FIT_PADDING);
+  if (whole.zoom >= READABLE_ZOOM) return { ...whole, y: whole.y + TOP_CLEARANCE };
   const zoom = READABLE_ZOOM;
   const margin = 24;
-  const axis = (start: number, size: number, room: number) =>
-    size * zoom + 2 * margin <= room ? (room - size * zoom) / 2 - start * zoom : margin - start * zoom;
-  return { x: axis(bounds.x, bounds.width, width), y: axis(bounds.y, bounds.height, height), zoom };
+  // centred between ``before`` and ``margin`` from the far side when it fits, else from ``before`` on
+  const axis = (start: number, size: number, extent: number, before: number) =>
+    size * zoom + before + margin <= extent
+      ? before + (extent - before - margin - size * zoom) / 2 - start * zoom
+      : before - start * zoom;
+  return { x: axis(bounds.x, bounds.width, width, margin), y: axis(bounds.y, bounds.height, height, TOP_CLEARANCE), zoom };
 }
 
 export interface Box {
