@@ -155,6 +155,7 @@ class NodeType:
     #: False for nodes with effects outside their outputs (deploy): they run every time
     cacheable: ClassVar[bool] = True
     #: modules ``run()`` imports; a local run imports them once up front so each step starts warm
+    #: (the model file format comes with any model port: see ``modules_to_warm``)
     warm_imports: ClassVar[tuple[str, ...]] = ()
     #: optional packages ``run()`` cannot do without; a local run checks them first (``runtime.machine``)
     needs: ClassVar[tuple[PackageNeed, ...]] = ()
@@ -170,6 +171,14 @@ class NodeType:
 
     def run(self, inputs: dict[str, Any], params: Any, context: RunContext) -> dict[str, Any]:
         raise NotImplementedError
+
+    @classmethod
+    def modules_to_warm(cls) -> tuple[str, ...]:
+        """``warm_imports``, and the model file format (``nodes.skops_import``) for a node with a model port:
+        every node that reads or writes a model needs it, so it follows from the ports, not from each list."""
+        ports = (*cls.inputs, *cls.outputs)
+        models = ("nodes.skops_import",) if any(port.kind == ArtifactKind.MODEL for port in ports) else ()
+        return (*cls.warm_imports, *models)
 
     @classmethod
     def source_fingerprint(cls, params: Any) -> str | None:

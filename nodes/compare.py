@@ -60,7 +60,7 @@ class Compare(NodeType):
     )
     Params = CompareParams
     resources = Resources(cpu="1", memory="2Gi")
-    warm_imports = ("sklearn.metrics", "nodes.skops_import")
+    warm_imports = ("sklearn.metrics",)
 
     def run(self, inputs: dict[str, Any], params: CompareParams, context: RunContext) -> dict[str, Any]:
         models = inputs.get("models") or []

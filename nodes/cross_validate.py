@@ -60,7 +60,7 @@ class CrossValidate(NodeType):
     )
     Params = CrossValidateParams
     resources = Resources(cpu="2", memory="2Gi")
-    warm_imports = ("sklearn.model_selection", "sklearn.metrics", "sklearn.pipeline", "nodes.skops_import")
+    warm_imports = ("sklearn.model_selection", "sklearn.metrics", "sklearn.pipeline")
 
     def run(self, inputs: dict[str, Any], params: CrossValidateParams, context: RunContext) -> dict[str, Any]:
         import pandas as pd

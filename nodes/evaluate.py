@@ -73,7 +73,7 @@ class EvaluateClassifier(NodeType):
                     description="Scores, confusion matrix, ROC curve points and (two classes) calibration and gain."),)
     Params = EvaluateClassifierParams
     resources = Resources(cpu="500m", memory="1Gi")
-    warm_imports = ("sklearn.metrics", "nodes.skops_import")
+    warm_imports = ("sklearn.metrics",)
 
     def run(self, inputs: dict[str, Any], params: EvaluateClassifierParams, context: RunContext) -> dict[str, Any]:
         model, table = model_and_table(inputs, "classification")
@@ -129,7 +129,7 @@ class EvaluateRegressor(NodeType):
     outputs = (Port("metrics", ArtifactKind.METRICS, description="RMSE, MAE, R² and residual points."),)
     Params = EvaluateRegressorParams
     resources = Resources(cpu="500m", memory="1Gi")
-    warm_imports = ("sklearn.metrics", "nodes.skops_import")
+    warm_imports = ("sklearn.metrics",)
 
     def run(self, inputs: dict[str, Any], params: EvaluateRegressorParams, context: RunContext) -> dict[str, Any]:
         model, table = model_and_table(inputs, "regression")

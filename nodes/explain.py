@@ -45,7 +45,7 @@ class Importance(NodeType):
                     description="One row per column: permutation importance (mean, sd) and impurity importance."),)
     Params = ImportanceParams
     resources = Resources(cpu="2", memory="2Gi")
-    warm_imports = ("sklearn.inspection", "nodes.skops_import")
+    warm_imports = ("sklearn.inspection",)
 
     def run(self, inputs: dict[str, Any], params: ImportanceParams, context: RunContext) -> dict[str, Any]:
         import numpy as np

@@ -48,7 +48,7 @@ class PredictTable(NodeType):
     outputs = (Port("table", ArtifactKind.TABLE, description="The input rows with prediction columns added."),)
     Params = PredictParams
     resources = Resources(cpu="1", memory="2Gi")
-    warm_imports = ("sklearn.pipeline", "nodes.skops_import")
+    warm_imports = ("sklearn.pipeline",)
 
     def run(self, inputs: dict[str, Any], params: PredictParams, context: RunContext) -> dict[str, Any]:
         model, table, preprocessor = inputs.get("model"), inputs.get("table"), inputs.get("preprocessor")

@@ -69,7 +69,7 @@ class TrainClassifier(NodeType):
     Params = ClassifierParams
     resources = Resources(cpu="2", memory="2Gi")
     warm_imports = ("sklearn.ensemble", "sklearn.linear_model", "sklearn.neighbors", "sklearn.svm", "sklearn.tree",
-                    "sklearn.naive_bayes", "sklearn.pipeline", "sklearn.preprocessing", "nodes.skops_import")
+                    "sklearn.naive_bayes", "sklearn.pipeline", "sklearn.preprocessing")
 
     def run(self, inputs: dict[str, Any], params: ClassifierParams, context: RunContext) -> dict[str, Any]:
         table = training_table(inputs)
@@ -120,7 +120,7 @@ class TrainRegressor(NodeType):
     outputs = (Port("model", ArtifactKind.MODEL, description="The trained regressor."),)
     Params = RegressorParams
     resources = Resources(cpu="2", memory="2Gi")
-    warm_imports = ("sklearn.ensemble", "sklearn.linear_model", "sklearn.tree", "nodes.skops_import")
+    warm_imports = ("sklearn.ensemble", "sklearn.linear_model", "sklearn.tree")
 
     def run(self, inputs: dict[str, Any], params: RegressorParams, context: RunContext) -> dict[str, Any]:
         table = training_table(inputs)

@@ -117,7 +117,7 @@ class Tune(NodeType):
     )
     Params = TuneParams
     resources = Resources(cpu="2", memory="2Gi")
-    warm_imports = ("sklearn.model_selection", "sklearn.ensemble", "sklearn.pipeline", "nodes.skops_import")
+    warm_imports = ("sklearn.model_selection", "sklearn.ensemble", "sklearn.pipeline")
 
     def run(self, inputs: dict[str, Any], params: TuneParams, context: RunContext) -> dict[str, Any]:
         import pandas as pd

@@ -25,12 +25,12 @@ __all__ = ["main"]
 
 
 def _warm_imports(plan, catalog) -> tuple[str, ...]:
-    """Every module the plan's node types declare they import (see ``NodeType.warm_imports``)."""
+    """Every module the plan's node types import, in the plan's order (see ``NodeType.modules_to_warm``)."""
     modules: list[str] = []
     for step in plan.steps:
         node_type = catalog.get(step.type)
         if node_type is not None:
-            modules.extend(node_type.warm_imports)
+            modules.extend(node_type.modules_to_warm())
     return tuple(dict.fromkeys(modules))
 
 
