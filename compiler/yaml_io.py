@@ -13,8 +13,10 @@ dumping twice gives the same bytes, so pipelines diff cleanly in git.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
+from threading import Lock
 from typing import Any
 
 import yaml
@@ -297,5 +299,32 @@ def dump_yaml(document: Any) -> str:
     )
 
 
+#: The last few canonical texts, by the document's ``repr``: see ``dump_pipeline``.
+_RECENT_TEXTS: OrderedDict[str, str] = OrderedDict()
+_RECENT_LIMIT = 8
+_RECENT_LOCK = Lock()
+
+
 def dump_pipeline(pipeline: Pipeline) -> str:
-    return dump_yaml(pipeline.to_document())
+    """The pipeline's canonical YAML.
+
+    A studio page run asks for the text of the same pipeline several times (the
+    download button, the autosave, the unsaved-changes check when a run or a file
+    is opened), and PyYAML's writer takes about 50 ms for 250 nodes, which the
+    browser waits for. So the last few texts are kept, keyed by the plain
+    document's ``repr`` (a millisecond): any change, even one made in place,
+    changes the key, so a kept text is never stale.
+    """
+    document = pipeline.to_document()
+    key = repr(document)
+    with _RECENT_LOCK:
+        text = _RECENT_TEXTS.get(key)
+        if text is not None:
+            _RECENT_TEXTS.move_to_end(key)
+            return text
+    text = dump_yaml(document)
+    with _RECENT_LOCK:
+        _RECENT_TEXTS[key] = text
+        while len(_RECENT_TEXTS) > _RECENT_LIMIT:
+            _RECENT_TEXTS.popitem(last=False)
+    return text

@@ -52,7 +52,8 @@ def streamlit_argv(address: str = "127.0.0.1", port: int = 8501, python: str | N
     argv = [python or sys.executable, "-m", "streamlit", "run", str(app),
             "--server.address", address, "--server.port", str(port),
             "--server.headless", "true", "--server.enableXsrfProtection", "true",
-            "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]
+            "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal",
+            "--server.fileWatcherType", "none"]
     for host in allowed_hosts(address):
         argv += ["--server.allowedHosts", host]
     return argv

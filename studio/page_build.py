@@ -352,7 +352,6 @@ def build_page() -> None:
     if picked is not None:
         s.follow_canvas(picked.nodes, picked.primary)
     name_if_unnamed(s, f"name-{s.revision}")
-    _files_sidebar(s, dump_pipeline(s.pipeline))
     with st.sidebar:
         backend_panel(s)
     st.html(_PAGE_STYLE)
@@ -368,7 +367,13 @@ def build_page() -> None:
     fresh = _freshness(s, steps)
     _run_bar(s, problems, run, steps, fresh, bar[1:])
     _workspace(s, problems, run, steps, fresh)
-    autosave(s, dump_pipeline(s.pipeline))  # every edit reruns the page: it is saved before the next one
+    yaml_text = dump_pipeline(s.pipeline)
+    # The file controls come after the canvas in the page's messages, though they sit above it in the sidebar:
+    # the browser fetches each kind of widget's script as the first one arrives, six files at a time, and the
+    # gallery's select box alone needs twenty, so drawn first they kept a first visit's canvas waiting ~0.5 s.
+    # Opening a file or an example reruns the page, so the canvas never shows the replaced pipeline for long.
+    _files_sidebar(s, yaml_text)
+    autosave(s, yaml_text)  # every edit reruns the page: it is saved before the next one
     keep_run_link(s)
     keep_draft_link(s)
     _watch_run(s)  # last: the canvas above has recorded what it shows

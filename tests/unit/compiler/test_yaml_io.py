@@ -38,6 +38,22 @@ def test_example_files_are_already_canonical(path: Path) -> None:
     assert dump_pipeline(parse_pipeline(text).pipeline) == text
 
 
+def test_a_kept_text_is_never_that_of_an_earlier_state_of_the_pipeline() -> None:
+    """dump_pipeline keeps its last texts (the studio asks several times a page run): an edit made in place
+    on the same model object, or undone again, must still give the text of what the pipeline is now."""
+    pipeline = parse_pipeline(EXAMPLES[0].read_text(encoding="utf-8")).pipeline
+    first = dump_pipeline(pipeline)
+    node = pipeline.spec.nodes[0]
+    node.params["seed"] = 12345
+    edited = dump_pipeline(pipeline)
+    assert edited != first and "seed: 12345" in edited
+    assert parse_pipeline(edited).pipeline.spec.nodes[0].params["seed"] == 12345
+    node.params.pop("seed")
+    assert dump_pipeline(pipeline) == first
+    node.params["seed"] = 12345.0  # equal to 12345 in Python, yet another file
+    assert "seed: 12345.0" in dump_pipeline(pipeline)
+
+
 def test_load_dump_load_gives_an_equal_pipeline_and_identical_bytes(iris_doc, load_doc) -> None:
     document = iris_doc(description="Line one.\nLine two: with a colon.\n", defaults={"resources": {"cpu": "2"}})
     document["spec"]["nodes"][3].update(resources={"memory": "4Gi", "gpu": 1}, retries=2, timeout="1h30m", ui={"x": 10.5, "y": -3})
