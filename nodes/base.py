@@ -191,11 +191,11 @@ class NodeType:
 
     @classmethod
     def input_port(cls, name: str) -> Port | None:
-        return next((p for p in cls.inputs if p.name == name), None)
+        return _ports_by_name(cls, "inputs").get(name)
 
     @classmethod
     def output_port(cls, name: str) -> Port | None:
-        return next((p for p in cls.outputs if p.name == name), None)
+        return _ports_by_name(cls, "outputs").get(name)
 
     @classmethod
     def describe(cls) -> dict[str, Any]:
@@ -214,6 +214,20 @@ class NodeType:
             "resources": cls.resources.model_dump(exclude_none=True),
             "image": cls.image,
         }
+
+
+def _ports_by_name(cls: type[NodeType], side: str) -> dict[str, Port]:
+    """``cls.inputs`` or ``cls.outputs`` by name, built once per tuple: the compiler looks a port up for each
+    end of each edge, and a node with hundreds of inputs made a search through them quadratic."""
+    ports = getattr(cls, side)
+    kept = cls.__dict__.get(f"_{side}_by_name")
+    if kept is None or kept[0] is not ports:  # a subclass, or ports reassigned since
+        by_name: dict[str, Port] = {}
+        for port in ports:
+            by_name.setdefault(port.name, port)
+        kept = (ports, by_name)
+        setattr(cls, f"_{side}_by_name", kept)
+    return kept[1]
 
 
 def _check_definition(cls: type[NodeType]) -> None:
