@@ -339,6 +339,11 @@ class KubernetesExecutor:
         view = pod_view(update.obj)
         if view.failure is not None and not view.disrupted:
             attempt.failure = view.failure
+        if attempt.ended is None and update.type != "DELETED":
+            if view.waiting:
+                self._note(attempt, view.waiting)
+            if view.started:  # said before the log is followed, so no line is copied for a step still "queued"
+                self._running(attempt, view.started_at)
         if update.type != "DELETED" and view.started and view.name not in attempt.followers and not attempt.emitted:
             self._follow_log(attempt, view.name)
         follower = attempt.followers.get(view.name)
@@ -346,10 +351,6 @@ class KubernetesExecutor:
             follower.container_ended()
         if attempt.ended is not None or update.type == "DELETED":
             return
-        if view.waiting:
-            self._note(attempt, view.waiting)
-        if view.started:
-            self._running(attempt, view.started_at)
         if view.failure is not None and not view.disrupted:
             self._end(attempt, self._failure_event(attempt))
         elif view.succeeded:

@@ -110,7 +110,9 @@ def test_logs_are_copied_into_the_step_log_while_the_pod_runs(kube, cluster, mak
     pod = cluster.create_pod(job)
     cluster.run_pod(pod, log="reading data\nrow 1 of 3")
     wait_for(lambda: "row 1 of 3" in kube.log("load"), "the first lines in the step log")
-    assert kube.state("load") == "running"
+    # the store hears of the start through the coordinator's next poll, the log file from the follower at once
+    kube.wait_for_state("load", "running")
+    assert kube.reported("load")[-1] == "running"  # and not over yet
 
     cluster.call(cluster.emulator.add_log("ml", pod, "row 2 of 3\nrow 3 of 3"))
     wait_for(lambda: "row 3 of 3" in kube.log("load"), "lines printed later")
