@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterator
 
 from .home import HomeError, disk_full_message, home_problem, pipecanvas_home
 from .states import FINISHED_RUN_STATES, RunState, StepState
+from .store_connections import track
 
 __all__ = ["RunStore", "RunRecord", "StepRecord", "EventRecord", "EndpointRecord", "NewStep", "DraftRecord", "open_store",
            "ENDPOINT_LISTED_STATES", "StoreBusyError", "BUSY_TIMEOUT_ENV", "WRITE_WAIT_ENV"]
@@ -213,7 +214,8 @@ class DraftRecord:
 
 
 class RunStore:
-    """A connection per thread to one store file; safe to use from many processes at once."""
+    """A connection per thread to one store file, closed before this process forks (``store_connections``); safe to
+    use from many processes at once."""
 
     def __init__(self, path: Path, *, busy_timeout: float | None = None, write_wait: float | None = None) -> None:
         self.path = Path(path)
@@ -229,8 +231,8 @@ class RunStore:
         self._while_busy(lambda: _add_columns(self._conn(), "steps", _STEP_COLUMNS))
 
     def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
+        handle = getattr(self._local, "handle", None)
+        if handle is None or handle.conn is None:  # none yet in this thread, or closed (a fork: store_connections)
             try:
                 conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
                                        check_same_thread=False)
@@ -240,8 +242,8 @@ class RunStore:
                 conn.execute("PRAGMA synchronous = NORMAL")
             except sqlite3.Error as exc:
                 raise self._store_error(exc) from None
-            self._local.conn = conn
-        return conn
+            handle = self._local.handle = track(conn)
+        return handle.conn
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -288,10 +290,9 @@ class RunStore:
         return HomeError(home_problem(self.path, exc))
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        handle = getattr(self._local, "handle", None)
+        if handle is not None:
+            handle.close()
 
     # -- writes by the run process -------------------------------------------------
 

@@ -139,3 +139,47 @@ def test_previous_success_finds_the_same_pipelines_last_good_step(db):
 
     assert db.previous_success("demo", "a", exclude_run="now").run_id == "old"
     assert db.previous_success("demo", "b", exclude_run="now") is None
+
+
+
+_FORK_AND_LEAVE = """
+import os, sys, time
+from pathlib import Path
+from runtime.run_store import RunStore
+
+path = Path(sys.argv[1])
+parent = RunStore(path)
+parent.save_draft("before", "before", "kind: Pipeline")  # this process holds a connection when it forks
+parent_pid = os.getpid()
+if os.fork() == 0:  # the child outlives this process, as a run process outlives `pipecanvas run --detach`
+    child = RunStore(path)
+    child.save_draft("child-early", "early", "kind: Pipeline")
+    while os.getppid() == parent_pid:  # until the parent has exited (and closed its connection)
+        time.sleep(0.01)
+    child.save_draft("child-late", "late", "kind: Pipeline")
+    (path.parent / "child-done").write_text("ok")
+    os._exit(0)
+parent.save_draft("parent-after", "after", "kind: Pipeline")
+"""
+
+
+def test_a_forked_child_that_outlives_its_parent_keeps_its_writes(tmp_path: Path):
+    """A store connection held across a fork made the child's later writes vanish once the parent exited
+    (SQLite deleted the WAL they went to): a detached run finished, and the store still said "running"."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "store.db"
+    script = tmp_path / "fork_and_leave.py"
+    script.write_text(_FORK_AND_LEAVE, encoding="utf-8")
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, str(script), str(path)], cwd=repo, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(repo)})
+    assert done.returncode == 0
+    deadline = time.monotonic() + 30
+    while not (tmp_path / "child-done").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (tmp_path / "child-done").exists()
+    assert {draft.id for draft in RunStore(path).list_drafts()} == {"before", "parent-after", "child-early", "child-late"}

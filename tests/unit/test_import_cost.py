@@ -100,3 +100,24 @@ def test_validate_and_compile_of_an_example_import_no_heavy_library(example: Pat
         loaded = _cli_loads(argv, tmp_path)
         assert loaded & set(HEAVY) == set(), argv
         assert "rich" not in loaded, argv
+
+
+def test_starting_a_local_run_loads_no_heavy_library_before_the_fork(tmp_path: Path) -> None:
+    """``pipecanvas run`` compiles, records and forks the run process; writing the plan into the home is a plain
+    file write, so the command (and the run process it forks, until it warms up) has not paid for fsspec or pandas."""
+    import time
+
+    from runtime.run_store import open_store
+    from runtime.states import FINISHED_RUN_STATES
+
+    pipeline = tmp_path / "one.yaml"
+    pipeline.write_text("apiVersion: pipecanvas/v1\nkind: Pipeline\nmetadata: {name: one}\n"
+                        "spec:\n  nodes:\n    - {id: load, type: data.sample, params: {dataset: iris}}\n", encoding="utf-8")
+    loaded = _cli_loads(["run", str(pipeline), "--detach", "--no-cache"], tmp_path)
+    assert loaded & set(HEAVY) == set()
+    store = open_store(tmp_path)
+    (run,) = store.list_runs()
+    deadline = time.monotonic() + 60
+    while store.get_run(run.id).state not in FINISHED_RUN_STATES and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert store.get_run(run.id).state == "succeeded", store.get_run(run.id)
