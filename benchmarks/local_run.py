@@ -23,7 +23,7 @@ Once per repeat the 20-step chain is also started as a user starts it, as a whol
 report says how long after that command started the first step's process started (the store's
 ``started_at``) and its node's own code began (``bench.step`` writes the time into its output).
 
-The goal: the first step started at most 0.3 s after ``start_run``; the chain
+The goal: the first step's process started at most 0.3 s after the ``pipecanvas run`` command started; the chain
 at most half of kfp's wall time; one more step at most a third of what it
 costs kfp; and the fan-out running at least two steps at once (kfp.local runs
 them one at a time). The script exits 0 whether or not the goal is met (it is a measurement);
@@ -61,7 +61,7 @@ SHAPES = {"chain": 20, "chain10": 10, "fanout": 8}  # chains: steps; fanout: bra
 MARGINAL = ("chain", "chain10")
 GOAL_RATIO = 1 / 3
 CHAIN_GOAL_RATIO = 1 / 2  # the 20-step chain's wall time against kfp's (the moonshot: a third)
-FIRST_STEP_GOAL = 0.3  # seconds from start_run to the first step's process
+FIRST_STEP_GOAL = 0.3  # seconds from the `pipecanvas run` command's start to the first step's process
 NODE_MODULE = "trivial_nodes"
 # kfp component variants: "bare" skips the `pip install kfp` kfp puts before each step by default
 # (kfp's fastest set-up); "default" keeps it (kfp finds it already satisfied, so nothing is downloaded).
@@ -432,9 +432,10 @@ def _marginal_line(rows: list[dict[str, Any]]) -> str:
     return ", ".join(parts)
 
 
-def _goal_line(rows: list[dict[str, Any]]) -> str:
+def _goal_line(rows: list[dict[str, Any]], whole: list[dict[str, float]]) -> str:
     """The issue's goals, judged against kfp's fastest set-up measured (``bare`` before ``default``): the first
-    step started within FIRST_STEP_GOAL of ``start_run``, the 20-step chain at most CHAIN_GOAL_RATIO of kfp's wall
+    step's process started within FIRST_STEP_GOAL of the ``pipecanvas run`` command's start (``whole``: the CLI's
+    start-up, reading the file and compiling count), the 20-step chain at most CHAIN_GOAL_RATIO of kfp's wall
     time, one more step (start-up excluded on both sides) at most GOAL_RATIO of kfp's, the fan-out >= 2 at once."""
     wanted = (f"goal: first step <= {FIRST_STEP_GOAL:g}s, chain <= {CHAIN_GOAL_RATIO:.2f}x kfp.local's wall time, "
               f"per-step overhead <= {GOAL_RATIO:.2f}x kfp.local's and the fan-out running >= 2 steps at once")
@@ -444,13 +445,13 @@ def _goal_line(rows: list[dict[str, Any]]) -> str:
     ours = marginal_per_step(rows, "pipecanvas", measured[0])
     ratios = {v: ours / marginal_per_step(rows, "kfp", v) for v in measured}
     chain = next(r for r in rows if r["shape"] == "chain" and r["kfp_components"] == measured[0])
-    first = chain["pipecanvas_phases"]["before_first_step"]
+    first = statistics.median(r["first_step_process"] for r in whole) if whole else float("inf")
     fanout = next(r for r in rows if r["shape"] == "fanout")
     needed_peak = min(2, os.cpu_count() or 1)
     met = (ratios[measured[0]] <= GOAL_RATIO and fanout["pipecanvas_peak"] >= needed_peak
            and first <= FIRST_STEP_GOAL and chain["ratio"] <= CHAIN_GOAL_RATIO)
     others = "".join(f"; vs kfp {v} {ratios[v]:.2f}x" for v in measured[1:])
-    return (f"{wanted}: {'MET' if met else 'NOT MET'} (first step {first:.2f}s; chain {chain['ratio']:.2f}x kfp "
+    return (f"{wanted}: {'MET' if met else 'NOT MET'} (first step {first:.2f}s after `pipecanvas run` started; chain {chain['ratio']:.2f}x kfp "
             f"{measured[0]}; per-step ratio {ratios[measured[0]]:.2f}x vs kfp {measured[0]}{others}; "
             f"fan-out peak {fanout['pipecanvas_peak']} at once, kfp {fanout['kfp_peak']})")
 
@@ -523,10 +524,10 @@ def main(argv: list[str] | None = None) -> int:
     print(_phase_line(rows))
     print(_cli_line(results["cli"]))
     print(_marginal_line(rows))
-    print(_goal_line(rows))
+    print(_goal_line(rows, results["cli"]))
     if args.json:
         report = {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
-                  "kfp_version": kfp_version, "goal": _goal_line(rows), "results": rows, "cli": results["cli"]}
+                  "kfp_version": kfp_version, "goal": _goal_line(rows, results["cli"]), "results": rows, "cli": results["cli"]}
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         print(f"results written to {args.json}")
     return 0

@@ -49,6 +49,8 @@ _EXTENSIONS = {ArtifactKind.TABLE: "parquet", ArtifactKind.MODEL: "skops", Artif
 
 
 class _Model(BaseModel):
+    """Empty lists and dicts are plain defaults, as in ``compiler.spec._Spec`` (which says why)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -69,11 +71,11 @@ class PlannedStep(_Model):
     resources: Resources
     image: str
     argv: list[str]
-    inputs: dict[str, ArtifactRef] = Field(default_factory=dict)
+    inputs: dict[str, ArtifactRef] = {}
     #: inputs that take many edges: each port's artifacts, ordered by feeder (step id, port)
-    input_lists: dict[str, list[ArtifactRef]] = Field(default_factory=dict)
-    outputs: dict[str, ArtifactRef] = Field(default_factory=dict)
-    depends_on: list[str] = Field(default_factory=list)
+    input_lists: dict[str, list[ArtifactRef]] = {}
+    outputs: dict[str, ArtifactRef] = {}
+    depends_on: list[str] = []
     cache_key: str
     retries: int = 0
     timeout_seconds: int | None = None
@@ -88,7 +90,7 @@ class ExecutionPlan(_Model):
     artifact_root: str
     plan_uri: str
     steps: list[PlannedStep]
-    warnings: list[str] = Field(default_factory=list)
+    warnings: list[str] = []
 
     def step(self, step_id: str) -> PlannedStep:
         for step in self.steps:
