@@ -451,8 +451,8 @@ def _goal_line(rows: list[dict[str, Any]], whole: list[dict[str, float]]) -> str
     met = (ratios[measured[0]] <= GOAL_RATIO and fanout["pipecanvas_peak"] >= needed_peak
            and first <= FIRST_STEP_GOAL and chain["ratio"] <= CHAIN_GOAL_RATIO)
     others = "".join(f"; vs kfp {v} {ratios[v]:.2f}x" for v in measured[1:])
-    return (f"{wanted}: {'MET' if met else 'NOT MET'} (first step {first:.2f}s after `pipecanvas run` started; chain {chain['ratio']:.2f}x kfp "
-            f"{measured[0]}; per-step ratio {ratios[measured[0]]:.2f}x vs kfp {measured[0]}{others}; "
+    return (f"{wanted}: {'MET' if met else 'NOT MET'} (first step {first:.2f}s after `pipecanvas run` started; "
+            f"chain {chain['ratio']:.2f}x kfp {measured[0]}; per-step ratio {ratios[measured[0]]:.2f}x vs kfp {measured[0]}{others}; "
             f"fan-out peak {fanout['pipecanvas_peak']} at once, kfp {fanout['kfp_peak']})")
 
 
@@ -524,10 +524,11 @@ def main(argv: list[str] | None = None) -> int:
     print(_phase_line(rows))
     print(_cli_line(results["cli"]))
     print(_marginal_line(rows))
-    print(_goal_line(rows, results["cli"]))
+    goal = _goal_line(rows, results["cli"])
+    print(goal)
     if args.json:
         report = {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
-                  "kfp_version": kfp_version, "goal": _goal_line(rows, results["cli"]), "results": rows, "cli": results["cli"]}
+                  "kfp_version": kfp_version, "goal": goal, "results": rows, "cli": results["cli"]}
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         print(f"results written to {args.json}")
     return 0

@@ -80,7 +80,7 @@ def test_runs_show_and_logs_describe_a_finished_run(cli, tmp_path, pipeline_doc)
     assert missing.returncode == 2 and "its steps are: source, nap" in missing.stderr
 
 
-def test_detached_run_returns_at_once_and_finishes_on_its_own(cli, tmp_path, pipeline_doc):
+def test_detached_run_returns_at_once_and_finishes_on_its_own(cli, tmp_path, pipeline_doc, wait_until):
     """Nothing holds the store open while the run goes on, as on a user's machine once the command has returned:
     the run process's writes after that (its steps ending, the run's end) must reach the store all the same."""
     import time
@@ -90,12 +90,12 @@ def test_detached_run_returns_at_once_and_finishes_on_its_own(cli, tmp_path, pip
     assert result.returncode == 0, result.stderr
     run_id = json.loads(result.stdout)["run_id"]
     time.sleep(2)  # the nap alone takes 2 s; meanwhile no process of this test has the store open
-    deadline = time.monotonic() + 60
-    while True:
+
+    def finished():
         shown = json.loads(cli("show", run_id, "--json").stdout)
-        if shown["state"] in FINISHED_RUN_STATES or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
+        return shown if shown["state"] in FINISHED_RUN_STATES else None
+
+    shown = wait_until(finished, timeout=60, what="the detached run to finish")
     assert shown["state"] == "succeeded", shown
     assert {s["id"]: s["state"] for s in shown["steps"]} == {"source": "succeeded", "nap": "succeeded"}
 

@@ -141,7 +141,6 @@ def test_previous_success_finds_the_same_pipelines_last_good_step(db):
     assert db.previous_success("demo", "b", exclude_run="now") is None
 
 
-
 _FORK_AND_LEAVE = """
 import os, sys, time
 from pathlib import Path
@@ -163,13 +162,12 @@ parent.save_draft("parent-after", "after", "kind: Pipeline")
 """
 
 
-def test_a_forked_child_that_outlives_its_parent_keeps_its_writes(tmp_path: Path):
+def test_a_forked_child_that_outlives_its_parent_keeps_its_writes(tmp_path: Path, wait_until):
     """A store connection held across a fork made the child's later writes vanish once the parent exited
     (SQLite deleted the WAL they went to): a detached run finished, and the store still said "running"."""
     import os
     import subprocess
     import sys
-    import time
 
     path = tmp_path / "store.db"
     script = tmp_path / "fork_and_leave.py"
@@ -178,8 +176,5 @@ def test_a_forked_child_that_outlives_its_parent_keeps_its_writes(tmp_path: Path
     done = subprocess.run([sys.executable, str(script), str(path)], cwd=repo, timeout=60,
                           env={**os.environ, "PYTHONPATH": str(repo)})
     assert done.returncode == 0
-    deadline = time.monotonic() + 30
-    while not (tmp_path / "child-done").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert (tmp_path / "child-done").exists()
+    wait_until((tmp_path / "child-done").exists, timeout=30, what="the child's last write")
     assert {draft.id for draft in RunStore(path).list_drafts()} == {"before", "parent-after", "child-early", "child-late"}
