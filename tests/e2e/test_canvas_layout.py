@@ -6,6 +6,7 @@ cards; the palette finds nodes by algorithm and other names.
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 import pytest
@@ -180,3 +181,40 @@ def test_palette_search_finds_nodes_by_algorithm_and_other_names(page, word: str
     shown = {items.nth(i).get_attribute("data-testid").removeprefix("palette-") for i in range(items.count())}
     assert found <= shown, f"{word!r} shows {sorted(shown)}"
     assert "deploy.endpoint" not in shown
+
+
+def _inside(card: dict[str, float], flow: dict[str, float]) -> bool:
+    return flow["x"] <= card["x"] and card["x"] + card["width"] <= flow["x"] + flow["width"] and \
+        flow["y"] <= card["y"] and card["y"] + card["height"] <= flow["y"] + flow["height"]
+
+
+def test_a_problem_clicked_in_the_panel_brings_its_node_into_sight(browser, studio_url: str) -> None:
+    """At 1280x720 the iris pipeline is wider than the pane at a readable zoom, so the trainer starts off the
+    right edge; clicking its problem selects it, pans until the whole card shows, and leaves the zoom alone."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        page = context.new_page()
+        page.goto(studio_url)
+        page.get_by_test_id("palette-data.sample").wait_for()
+        canvas = Canvas(page)
+        text = (REPO_ROOT / "examples" / "iris-classifier.yaml").read_text(encoding="utf-8")
+        bad = text.replace("n_estimators: 200", "n_estimators: -5")
+        assert bad != text
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+            {"name": "iris-bad.yaml", "mimeType": "application/x-yaml", "buffer": bad.encode()})
+        canvas.card("train").wait_for(state="attached")
+        before = canvas.settled()
+        flow = page.locator(".react-flow").first.bounding_box()
+        assert not _inside(canvas.card("train").bounding_box(), flow), "the trainer was in sight already"
+
+        page.get_by_role("button", name=re.compile(r"node 'train': param 'n_estimators' must be ≥ 1")).first.click()
+        wait_until(lambda: form_node(page) == "train", "the trainer's form")
+        after = canvas.settled()
+
+        assert canvas.highlighted() == {"train"}
+        assert _inside(canvas.card("train").bounding_box(), page.locator(".react-flow").first.bounding_box())
+        assert after["zoom"] == before["zoom"], (before, after)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "problem-brought-into-sight-1280x720.png"))
+    finally:
+        context.close()

@@ -61,7 +61,7 @@ import { NoteCard, NoteContext, type NoteActions } from "./NoteCard";
 import { NOTE_SIZE, freshNoteId, isNote, notesToFlow, notesToWire } from "./notes";
 import { NodeViews } from "./nodeView";
 import { DRAG_MIME, Palette } from "./Palette";
-import { boxOf, clearOffset, placeClear, readableFit } from "./placement";
+import { boxOf, clearOffset, panToShow, placeClear, readableFit } from "./placement";
 import { Toolbar } from "./Toolbar";
 import type { CanvasData, CanvasEvent, NoteNode, PipeEdge, PipeNode, WireGraph, WireNode } from "./types";
 
@@ -252,7 +252,14 @@ export function Canvas({ data, api, dark }: { data: CanvasData; api: MutableRefO
     primary.current = data.selected;
     replace(nodesRef.current.map((n) => (!!n.selected === (n.id === data.selected) ? n : { ...n, selected: n.id === data.selected })),
       edgesRef.current);
-  }, [data.selection_revision, data.selected, replace]);
+    // and it is brought into sight: the analyst clicked its problem to look at it
+    const picked = nodesRef.current.find((n) => n.id === data.selected);
+    const { width, height, panZoom } = flowStore.getState();
+    if (picked && panZoom && width && height) {
+      const view = panToShow(boxOf(picked), rf.getViewport(), width, height);
+      if (view) void rf.setViewport(view, { duration: 200 });
+    }
+  }, [data.selection_revision, data.selected, replace, flowStore, rf]);
 
   // Whatever changed the selection (a click, shift-click, box, select all, paste, delete, Python's request),
   // Python hears of it. React Flow calls this from an effect once the highlighted cards have changed.

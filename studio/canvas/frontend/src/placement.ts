@@ -35,6 +35,24 @@ export function readableFit(bounds: Rect, width: number, height: number): Viewpo
   return { x: axis(bounds.x, bounds.width, width, margin), y: axis(bounds.y, bounds.height, height, TOP_CLEARANCE), zoom };
 }
 
+/**
+ * The view moved, at the same zoom, just far enough that ``box`` is whole in the pane (below the toolbar's
+ * room at the top), or null when it already is. A node Python selects (a problem clicked in the panel) is
+ * brought into sight this way without changing how large the cards are drawn or moving a view that shows it.
+ */
+export function panToShow(box: Box, view: Viewport, width: number, height: number, margin = 24): Viewport | null {
+  const axis = (start: number, size: number, offset: number, extent: number, before: number) => {
+    const low = start * view.zoom + offset;
+    const high = (start + size) * view.zoom + offset;
+    if (low >= before && high <= extent - margin) return offset;
+    if (low < before || size * view.zoom > extent - margin - before) return offset + before - low;
+    return offset - (high - (extent - margin));
+  };
+  const x = axis(box.x, box.width, view.x, width, margin);
+  const y = axis(box.y, box.height, view.y, height, TOP_CLEARANCE);
+  return x === view.x && y === view.y ? null : { x, y, zoom: view.zoom };
+}
+
 export interface Box {
   x: number;
   y: number;
