@@ -11,7 +11,9 @@ pyarrow and the node types' libraries: each of them imports what it needs
 itself, while this process warms up (``Warmup``) a piece per wait, so a run's
 first step starts without waiting half a second for imports it may run
 alongside, a step that ends is followed at once, and later steps are forked
-warm.
+warm. Once warm, while steps run and some of the plan's steps have not been
+started, one more step process waits forked and warmed ahead of need (a
+standby), and the next step starts in it.
 """
 
 from __future__ import annotations
@@ -28,11 +30,11 @@ from typing import ClassVar
 from compiler.plan import ExecutionPlan, PlannedStep
 from nodes.catalog import Catalog
 
-from ..forked_process import fork_available
+from ..forked_process import Standby, fork_available
 from ..processes import process_start_time
 from ..states import StepState
 from .base import EventBuffer, StepEvent, StepKey
-from .warm_fork import ForkedStep, Warmup, fork_entrypoint, wait_for_exit
+from .warm_fork import ForkedStep, Warmup, fork_entrypoint, fork_standby_entrypoint, wait_for_exit
 
 _ENTRYPOINT_PREFIX = ["python", "-m", "runtime.entrypoint"]
 
@@ -75,6 +77,9 @@ class LocalExecutor:
             fork = os.environ.get("PIPECANVAS_LOCAL_LAUNCH", "fork") != "spawn"
         self._fork = fork and fork_available()
         self._warmup = Warmup(warm_imports) if self._fork else None  # see the module docstring
+        self._standby: Standby | None = None
+        #: the plan's steps not submitted yet: a standby is kept only while one of them may still come
+        self._not_started = {step.id for step in plan.steps} if plan is not None and self._fork else set()
         if self._fork:  # forked steps find the run's plan and the catalog loaded already
             from ..entrypoint import remember_catalog, remember_plan
 
@@ -97,14 +102,35 @@ class LocalExecutor:
         env = {**self._env, "PIPECANVAS_RUN_ID": key.run_id, "PIPECANVAS_STEP_ATTEMPT": str(key.attempt)}
         try:
             if self._fork and step.argv[:3] == _ENTRYPOINT_PREFIX:
-                process, log = fork_entrypoint(step.argv[3:], env, log_path), None
+                process, log = self._fork_step(step.argv[3:], env, log_path), None
             else:
                 process, log = self._spawn(step.argv, env, log_path)
         except OSError as exc:
             self._events.put(StepEvent(key, StepState.FAILED, detail=f"could not start: {exc}"))
             return
+        self._not_started.discard(step.id)
         self._running[key] = _Running(process, log)
         self._events.put(StepEvent(key, StepState.RUNNING, pid=process.pid, process_start=process_start_time(process.pid)))
+
+    def _fork_step(self, entrypoint_args: list[str], env: dict[str, str], log_path: str) -> ForkedStep:
+        """The step in the standby when there is one (and it is still there), else in a fresh fork."""
+        standby, self._standby = self._standby, None
+        if standby is not None and standby.start(entrypoint_args, log_path, env):
+            return ForkedStep(standby.pid)
+        return fork_entrypoint(entrypoint_args, env, log_path)
+
+    def _keep_a_standby(self) -> None:
+        """Fork the standby while the next step is still to come: while this process is warm, a step runs (so
+        the run goes on) and some of the plan's steps have not started. Its fork and its warming happen while
+        that step runs, instead of after it."""
+        if self._standby is not None or not self._running or not self._not_started:
+            return
+        if self._warmup is None or not self._warmup.done:
+            return
+        try:
+            self._standby = fork_standby_entrypoint()
+        except OSError:  # no memory or process slot to spare: steps are forked when they start, as before
+            pass
 
     def _spawn(self, argv: list[str], env: dict[str, str], log_path: str) -> tuple[subprocess.Popen, object]:
         argv = [self._python if argv[0] == "python" else argv[0], *argv[1:]]
@@ -139,6 +165,7 @@ class LocalExecutor:
         if self._warmup is not None and not self._warmup.done and self._running:
             self._warmup.advance()
             return
+        self._keep_a_standby()
         wait_for_exit([r.process.pid for r in self._running.values()], timeout)
 
     def cancel(self, key: StepKey, reason: str = "cancelled") -> None:
@@ -156,6 +183,9 @@ class LocalExecutor:
         return list(self._running)
 
     def close(self, wait: bool = True) -> None:
+        if self._standby is not None:
+            self._standby.discard()
+            self._standby = None
         for key in list(self._running):
             self.cancel(key, "run ended")
         deadline = time.monotonic() + (_GRACE_SECONDS + 2 if wait else 0)
