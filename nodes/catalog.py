@@ -4,13 +4,16 @@ Built-in types are always present. Third-party packages add types through the
 entry-point group ``pipecanvas.nodes``; an entry point names either a NodeType
 subclass or an iterable of them. A broken plug-in is reported, never fatal, so
 one bad package cannot take the studio down.
+
+Built-in types are known by id from ``builtin_index`` and their modules imported on first use (``get``,
+iteration), so a command costs the node modules its pipeline uses.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Any
@@ -26,10 +29,16 @@ _log = logging.getLogger(__name__)
 
 
 class Catalog:
-    """An immutable-after-load mapping of type id to node type class."""
+    """An immutable-after-load mapping of type id to node type class.
 
-    def __init__(self, node_types: Iterable[type[NodeType]] = ()) -> None:
+    ``deferred`` maps more type ids to ``module:Class``: each is imported the first time it is asked for
+    (or the catalog is listed), and counts as registered in that place of the order from the start.
+    """
+
+    def __init__(self, node_types: Iterable[type[NodeType]] = (), *, deferred: Mapping[str, str] | None = None) -> None:
         self._types: dict[str, type[NodeType]] = {}
+        self._deferred: dict[str, str] = dict(deferred or {})
+        self._order: dict[str, int] = {type_id: i for i, type_id in enumerate(self._deferred)}
         self.problems: list[str] = []
         for node_type in node_types:
             self.register(node_type)
@@ -37,29 +46,50 @@ class Catalog:
     def register(self, node_type: type[NodeType]) -> None:
         if not (isinstance(node_type, type) and issubclass(node_type, NodeType)):
             raise NodeDefinitionError(f"{node_type!r} is not a NodeType subclass")
-        existing = self._types.get(node_type.type_id)
+        existing = self.get(node_type.type_id)
         if existing is not None and existing is not node_type:
             raise NodeDefinitionError(
                 f"node type {node_type.type_id!r} is defined twice ({existing.__module__} and {node_type.__module__})"
             )
         self._types[node_type.type_id] = node_type
+        self._order.setdefault(node_type.type_id, len(self._order))
 
     def get(self, type_id: str) -> type[NodeType] | None:
-        return self._types.get(type_id)
+        found = self._types.get(type_id)
+        if found is None and type_id in self._deferred:
+            found = self._load(type_id)
+        return found
+
+    def _load(self, type_id: str) -> type[NodeType]:
+        """Import a deferred type. Idempotent, so two threads (the studio's sessions) may race here."""
+        where = self._deferred.get(type_id)
+        if where is None:  # another thread loaded it meanwhile (it records the type before it drops the entry)
+            return self._types[type_id]
+        module, _, name = where.partition(":")
+        node_type = getattr(import_module(module), name)
+        if getattr(node_type, "type_id", None) != type_id:
+            raise NodeDefinitionError(f"{where} does not define node type {type_id!r}")
+        self._types[type_id] = node_type
+        self._deferred.pop(type_id, None)
+        return node_type
 
     def __getitem__(self, type_id: str) -> type[NodeType]:
-        return self._types[type_id]
+        found = self.get(type_id)
+        if found is None:
+            raise KeyError(type_id)
+        return found
 
     def __contains__(self, type_id: object) -> bool:
-        return type_id in self._types
+        return type_id in self._types or type_id in self._deferred
 
     def __iter__(self) -> Iterator[type[NodeType]]:
+        for type_id in list(self._deferred):
+            self.get(type_id)
         order = {c: i for i, c in enumerate(Category)}
-        registered = {type_id: i for i, type_id in enumerate(self._types)}
-        return iter(sorted(self._types.values(), key=lambda t: (order[t.category], registered[t.type_id])))
+        return iter(sorted(self._types.values(), key=lambda t: (order[t.category], self._order[t.type_id])))
 
     def __len__(self) -> int:
-        return len(self._types)
+        return len(self._types) + len(self._deferred)
 
     def type_ids(self) -> list[str]:
         return [t.type_id for t in self]
@@ -95,9 +125,9 @@ def _plugin_sources() -> list[tuple[str, Callable[[], Any]]]:
 
 def default_catalog(include_plugins: bool = True) -> Catalog:
     """The built-in node types plus, unless disabled, those registered by installed packages."""
-    from .builtin import NODE_TYPES
+    from .builtin_index import BUILTIN_TYPES
 
-    catalog = Catalog(NODE_TYPES)
+    catalog = Catalog(deferred=BUILTIN_TYPES)
     if not include_plugins:
         return catalog
     for label, load in _plugin_sources():

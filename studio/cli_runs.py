@@ -125,7 +125,7 @@ def run_command(
         run_id = _start(file, loaded, backend, cluster, max_parallel=max_parallel, use_cache=not no_cache, store=store,
                         to=to)
     if detach:
-        (sys.stdout.write(json.dumps({"run_id": run_id}) + "\n") if as_json else out.print(f"started run {run_id}"))
+        (sys.stdout.write(json.dumps({"run_id": run_id}) + "\n") if as_json else out.say(f"started run {run_id}"))
         return
     if not as_json:
         out.print(f"run {run_id} ({loaded.pipeline.metadata.name}, backend {backend}) — Ctrl-C cancels")
@@ -145,7 +145,7 @@ def resume_command(
     store = open_store()
     run_id = resume_run(run, store=store)
     if detach:
-        out.print(f"resumed run {run_id}")
+        out.say(f"resumed run {run_id}")
         return
     raise typer.Exit(_watch(store, run_id, as_json))
 

@@ -121,3 +121,24 @@ def test_starting_a_local_run_loads_no_heavy_library_before_the_fork(tmp_path: P
     while store.get_run(run.id).state not in FINISHED_RUN_STATES and time.monotonic() < deadline:
         time.sleep(0.1)
     assert store.get_run(run.id).state == "succeeded", store.get_run(run.id)
+
+
+def test_a_pipeline_loads_the_modules_of_its_own_node_types_and_no_other(tmp_path: Path) -> None:
+    """The catalog imports a built-in node module the first time one of its types is used
+    (``nodes/builtin_index.py``): validate and compile of iris load the five modules its six nodes come from."""
+    from compiler import read_pipeline_file
+    from nodes.builtin_index import BUILTIN_TYPES
+
+    example = REPO_ROOT / "examples" / "iris-classifier.yaml"
+    used = {node.type for node in read_pipeline_file(example).pipeline.spec.nodes}
+    wanted = {BUILTIN_TYPES[t].split(":")[0] for t in used}
+    unused = {where.split(":")[0] for where in BUILTIN_TYPES.values()} - wanted
+    code = (f"import json, sys\nfrom studio.cli import main\nassert main(['validate', {str(example)!r}]) == 0\n"
+            f"assert main(['compile', {str(example)!r}, '-o', {str(tmp_path / 'plan.yaml')!r}]) == 0\n"
+            "print(json.dumps(sorted(m for m in sys.modules if m.startswith('nodes.'))), file=sys.__stderr__)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT,
+                          env={"PATH": "/usr/bin:/bin", "PIPECANVAS_HOME": str(tmp_path)}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    loaded = set(json.loads(done.stderr.strip().splitlines()[-1]))
+    assert wanted <= loaded and len(wanted) == 5
+    assert loaded & unused == set()
