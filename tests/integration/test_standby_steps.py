@@ -90,16 +90,20 @@ def test_a_step_started_in_a_standby_gets_its_own_attempt_number_for_a_retry(run
     assert "flaky failure on attempt 1" in Path(store.step(run.id, "flaky").log_path).read_text()
 
 
+def _slow_then_after(runs, **slow_params: str):
+    """source → slow (60 s unless stopped) → after: while ``slow`` runs, ``after`` is still to come."""
+    return runs.pipeline(
+        [{"id": "source", "type": "test.source"},
+         {"id": "slow", "type": "test.sleep", "params": {"seconds": 60, **slow_params}},
+         {"id": "after", "type": "test.sleep", "params": {"seconds": 0}}],
+        [("source", "slow"), ("slow", "after")])
+
+
 def test_a_standby_left_unused_is_gone_when_the_run_ends(runs, store, tmp_path, wait_until):
     """``after`` never starts (``slow`` is killed, so it is skipped): the process forked for it must not outlive
     the run, and the run must not wait for it."""
     pid_file = tmp_path / "slow.pid"
-    pipeline = runs.pipeline(
-        [{"id": "source", "type": "test.source"},
-         {"id": "slow", "type": "test.sleep", "params": {"seconds": 60, "pid_file": str(pid_file)}},
-         {"id": "after", "type": "test.sleep", "params": {"seconds": 0}}],
-        [("source", "slow"), ("slow", "after")])
-    run_id = runs.start(pipeline, max_parallel=1)
+    run_id = runs.start(_slow_then_after(runs, pid_file=str(pid_file)), max_parallel=1)
     standby = _standby_of(runs, run_id, "slow", wait_until)
     wait_until(pid_file.exists, what="the slow step to start sleeping")
 
@@ -112,12 +116,7 @@ def test_a_standby_left_unused_is_gone_when_the_run_ends(runs, store, tmp_path, 
 
 def test_a_standby_goes_when_its_run_process_is_killed(runs, store, tmp_path, wait_until):
     release = tmp_path / "release"
-    pipeline = runs.pipeline(
-        [{"id": "source", "type": "test.source"},
-         {"id": "slow", "type": "test.sleep", "params": {"seconds": 60, "release_file": str(release)}},
-         {"id": "after", "type": "test.sleep", "params": {"seconds": 0}}],
-        [("source", "slow"), ("slow", "after")])
-    run_id = runs.start(pipeline, max_parallel=1)
+    run_id = runs.start(_slow_then_after(runs, release_file=str(release)), max_parallel=1)
     standby = _standby_of(runs, run_id, "slow", wait_until)
     standby_start = process_start_time(standby)
 
