@@ -80,7 +80,7 @@ class Catalog:
         return found
 
     def __contains__(self, type_id: object) -> bool:
-        return type_id in self._types or type_id in self._deferred
+        return type_id in self._order  # every registered or deferred id, once
 
     def __iter__(self) -> Iterator[type[NodeType]]:
         for type_id in list(self._deferred):
@@ -89,7 +89,7 @@ class Catalog:
         return iter(sorted(self._types.values(), key=lambda t: (order[t.category], self._order[t.type_id])))
 
     def __len__(self) -> int:
-        return len(self._types) + len(self._deferred)
+        return len(self._order)
 
     def type_ids(self) -> list[str]:
         return [t.type_id for t in self]
