@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from nodes import ArtifactKind, Catalog, Category, Metrics, NodeType, Port, RunContext, default_catalog
+from nodes import Catalog, Category, default_catalog
 from nodes.builtin import NODE_TYPES
 from nodes.builtin_index import BUILTIN_TYPES
 from nodes.errors import NodeDefinitionError
+from pipecanvas_test_nodes import SourceNode
 
 
 def test_the_index_names_the_same_types_in_the_same_order_as_the_built_in_list() -> None:
@@ -29,16 +28,11 @@ def test_the_catalog_lists_every_built_in_type_in_palette_order() -> None:
         catalog["no.such"]
 
 
-class _Impostor(NodeType):
-    type_id = "data.sample"
-    title = "Impostor"
-    description = "A plug-in's type that takes a built-in's id."
-    category = Category.DATA
-    inputs = ()
-    outputs = (Port("count", ArtifactKind.METRICS, description="A number."),)
+class _Impostor(SourceNode):
+    """A plug-in's type (the runtime tests' source node) that takes a built-in's id."""
 
-    def run(self, inputs: dict[str, Any], params: Any, context: RunContext) -> dict[str, Any]:
-        return {"count": Metrics({"value": 1})}
+    type_id = "data.sample"
+    category = Category.DATA  # a type id's family names its category
 
 
 def test_a_type_that_takes_a_built_in_id_is_refused_before_the_built_in_was_ever_used() -> None:
