@@ -24,6 +24,8 @@ _RESERVED = {
 
 
 def _scalar(value: Any) -> str:
+    if type(value) is str:  # most values in a plan: ids, URIs, kinds, ports
+        return _string(value)
     if value is None:
         return "null"
     if value is True:
@@ -48,7 +50,7 @@ def _string(text: str) -> str:
 
 
 def _key(key: Any) -> str:
-    return _scalar(key) if isinstance(key, str) else json.dumps(str(key))
+    return _string(key) if isinstance(key, str) else json.dumps(str(key))
 
 
 def _is_leaf_list(value: Any) -> bool:
@@ -60,7 +62,9 @@ def _emit(value: Any, indent: str, out: list[str]) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             head = f"{indent}{_key(key)}:"
-            if isinstance(item, dict) and item:
+            if type(item) is str:
+                out.append(f"{head} {_string(item)}")
+            elif isinstance(item, dict) and item:
                 out.append(head)
                 _emit(item, indent + "  ", out)
             elif isinstance(item, list) and item and not _is_leaf_list(item):

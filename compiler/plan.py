@@ -23,9 +23,9 @@ from nodes.catalog import Catalog
 from .diagnostics import errors_only
 from .durations import parse_duration
 from .errors import SpecError
-from .graph import PipelineGraph, build_graph, parse_port_ref
+from .graph import PipelineGraph, parse_port_ref
 from .spec import Defaults, KubernetesOptions, NodeSpec, Pipeline
-from .validate import validate_pipeline
+from .validate import check_pipeline
 from .plain_yaml import dump_plain_yaml
 from .yaml_io import SourceMap
 
@@ -121,7 +121,7 @@ def compile_plan(
     too, so a run that cannot be right (a classifier on a continuous target)
     stops before it starts.
     """
-    diagnostics = validate_pipeline(pipeline, catalog, source_map)
+    diagnostics, graph = check_pipeline(pipeline, catalog, source_map)
     if fingerprint_sources and not errors_only(diagnostics):
         from .data_checks import check_data
 
@@ -130,7 +130,6 @@ def compile_plan(
         raise SpecError(diagnostics)
     root = (artifact_root or default_artifact_root(pipeline.metadata.name)).rstrip("/")
     plan_uri = f"{root}/{PLAN_FILE}"
-    graph = build_graph(pipeline)
     order = graph.topological_order()
     steps: dict[str, PlannedStep] = {}
     for node_id in order:
@@ -224,21 +223,19 @@ def _image(node_type_image: str, default_image: str | None) -> str:
     return node_type_image
 
 
+#: canonical JSON (sorted keys, no spaces) for hashing; one encoder, not one made by every ``json.dumps`` call
+_canonical_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
 def cache_key(type_id: str, version: str, params: dict[str, Any], image: str, upstream: dict[str, Any]) -> str:
     """sha256 over everything that decides a step's output."""
-    material = json.dumps(
-        {"type": type_id, "version": version, "params": params, "image": image, "inputs": upstream},
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+    material = _canonical_json({"type": type_id, "version": version, "params": params, "image": image, "inputs": upstream})
     return hashlib.sha256(material.encode()).hexdigest()
 
 
 def _digest(pipeline: Pipeline) -> str:
     """sha256 of the pipeline's canonical content (JSON with sorted keys: fast even at 1000s of nodes)."""
-    material = json.dumps(pipeline.to_document(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(material.encode()).hexdigest()
+    return hashlib.sha256(_canonical_json(pipeline.to_document()).encode()).hexdigest()
 
 
 def dump_plan_yaml(plan: ExecutionPlan) -> str:

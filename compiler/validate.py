@@ -8,7 +8,7 @@ problem is (``node 'train':``, ``edge 'a.table -> b.model':``, ``pipeline:``).
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +25,7 @@ from .quantities import QuantityError, parse_quantity
 from .spec import Pipeline
 from .yaml_io import SourceMap
 
-__all__ = ["validate_pipeline", "name_problem", "NODE_ID_PATTERN", "PIPELINE_NAME_PATTERN", "MAX_RETRIES", "NO_NODES"]
+__all__ = ["validate_pipeline", "check_pipeline", "name_problem", "NODE_ID_PATTERN", "PIPELINE_NAME_PATTERN", "MAX_RETRIES", "NO_NODES"]
 
 #: what an empty pipeline is told (as ``pipeline: …``); the studio shows a start hint instead (studio/problems.py)
 NO_NODES = "has no nodes yet; add one from the palette"
@@ -68,6 +68,13 @@ class _Checker:
 
 def validate_pipeline(pipeline: Pipeline, catalog: Catalog, source_map: SourceMap | None = None) -> list[Diagnostic]:
     """Every error and warning in ``pipeline``, in file order within each rule."""
+    return check_pipeline(pipeline, catalog, source_map)[0]
+
+
+def check_pipeline(
+    pipeline: Pipeline, catalog: Catalog, source_map: SourceMap | None = None
+) -> tuple[list[Diagnostic], PipelineGraph]:
+    """``validate_pipeline``'s findings and the graph it checked, which ``compile_plan`` plans from."""
     check = _Checker(pipeline, catalog, source_map)
     _check_metadata(check)
     _check_defaults(check)
@@ -77,7 +84,7 @@ def validate_pipeline(pipeline: Pipeline, catalog: Catalog, source_map: SourceMa
     graph = build_graph(pipeline)
     _check_cycles(check, graph)
     _check_isolated(check, graph)
-    return check.found
+    return check.found, graph
 
 
 def name_problem(name: str) -> str | None:
@@ -215,7 +222,7 @@ def _check_edges(check: _Checker) -> dict[tuple[str, str], list[str]]:
         if len(sources) > 1 and not (declared and declared.many):
             check.node_error(node_id, f"input '{port}' is fed by {len(sources)} edges ({', '.join(sources)}); "
                              "an input takes exactly one")
-        repeated = sorted({s for s in sources if sources.count(s) > 1})
+        repeated = sorted(source for source, times in Counter(sources).items() if times > 1)
         if repeated and declared and declared.many:
             check.node_error(node_id, f"input '{port}' is fed by {', '.join(repeated)} more than once; "
                              "connect each output once")

@@ -136,6 +136,73 @@ class _Walk:
                 yield value_node, (path + (key,) if path is not None and key is not None else None)
 
 
+_STR, _SEQ, _MAP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+
+
+class _NotPlain(Exception):
+    """The tree holds something ``_PlainTree`` leaves to PyYAML: a tagged collection, a merge key, a complex key."""
+
+
+class _PlainTree:
+    """Builds a tree without aliases in one pass, checking the limits and recording lines as it goes.
+
+    Almost every pipeline file is plain mappings, lists and scalars, with no alias. For those, walking the
+    composed tree once to check it (``_Walk``) and once more in PyYAML's constructor to build it cost twice
+    what one pass does (0.07 s against 0.025 s for a 1000-node file). The limits, messages and line numbers
+    are ``_Walk``'s; scalars other than plain text (numbers, booleans, null, dates) are built by the safe
+    constructor. Anything else raises ``_NotPlain``, and the file is read the two-pass way.
+    """
+
+    def __init__(self, loader: Any) -> None:
+        self.construct = loader.construct_object
+        self.lines: dict[Path_, int] = {}
+        self.count = 0
+
+    def value(self, node: yaml.Node, path: Path_, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise YamlError(f"the file is nested more than {MAX_DEPTH} levels deep", line=node.start_mark.line + 1)
+        self.count += 1
+        if self.count > MAX_VALUES:
+            raise YamlError(f"the file has more than {MAX_VALUES:,} values; it is refused", line=node.start_mark.line + 1)
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        kind = node.__class__
+        if kind is yaml.ScalarNode:
+            return node.value if node.tag == _STR else self.construct(node)
+        if kind is yaml.SequenceNode and node.tag == _SEQ:
+            return [self.value(child, path + (index,), depth + 1) for index, child in enumerate(node.value)]
+        if kind is not yaml.MappingNode or node.tag != _MAP:
+            raise _NotPlain
+        built: dict[Any, Any] = {}
+        first_lines: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.__class__ is not yaml.ScalarNode or key_node.value == "<<":
+                raise _NotPlain
+            raw = key_node.value
+            if raw in first_lines:
+                raise YamlError(
+                    f"key '{raw}' appears twice in the same mapping (first on line {first_lines[raw]})",
+                    line=key_node.start_mark.line + 1,
+                )
+            first_lines[raw] = key_node.start_mark.line + 1
+            self.count += 1
+            key = raw if key_node.tag == _STR else self.construct(key_node)
+            built[key] = self.value(value_node, path + (raw,), depth + 1)
+        return built
+
+
+def _build_document(loader: Any, node: yaml.Node, may_share: bool) -> tuple[Any, dict[Path_, int]]:
+    """The document and its line numbers: in one pass when it can be (``_PlainTree``), else checked, then built."""
+    if not may_share:
+        try:
+            tree = _PlainTree(loader)
+            return tree.value(node, (), 0), tree.lines
+        except _NotPlain:
+            pass
+    walk = _Walk()
+    walk.size(node, (), 0)
+    return loader.construct_document(node), walk.lines
+
+
 def _count_aliases(text: str) -> int:
     count = 0
     loader = _Loader(text)
@@ -163,9 +230,7 @@ def load_yaml_document(data: bytes | str) -> tuple[Any, SourceMap]:
             node = loader.get_single_node()
             if node is None:
                 raise YamlError(_EMPTY)
-            walk = _Walk()
-            walk.size(node, (), 0)
-            document = loader.construct_document(node)
+            document, lines = _build_document(loader, node, may_share="*" in text)
         finally:
             loader.dispose()
     except yaml.reader.ReaderError as exc:
@@ -180,7 +245,7 @@ def load_yaml_document(data: bytes | str) -> tuple[Any, SourceMap]:
         raise YamlError(f"this is not valid YAML: {exc}") from None
     except RecursionError:
         raise YamlError(f"the file is nested more than {MAX_DEPTH} levels deep") from None
-    return document, SourceMap(walk.lines)
+    return document, SourceMap(lines)
 
 
 def _location(loc: tuple[Any, ...], document: Any) -> tuple[str, str | None, str | None]:

@@ -14,8 +14,6 @@ interpreter. What is imported when, and why, is written once, in README.md
 from __future__ import annotations
 
 import gc
-import json
-import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -98,7 +96,7 @@ def nodes_command(as_json: bool = typer.Option(False, "--json", help="Print the 
 
     catalog = default_catalog()
     if as_json:
-        sys.stdout.write(json.dumps(catalog.describe(), indent=2) + "\n")
+        out.json(catalog.describe())
         return
     table = RichTable("type", "title", "inputs", "outputs", "resources", title="pipecanvas node catalog")
     for node_type in catalog:
@@ -261,6 +259,7 @@ def _compile_kubernetes(file: Path, output: Optional[Path], artifact_root: Optio
 def _log_traceback() -> Path | None:
     """Write the current exception's traceback to ``$PIPECANVAS_HOME/logs/cli.log`` (or, when the home cannot be
     written, the temporary folder) and return where; None when nowhere can be written."""
+    import logging
     import tempfile
 
     home = Path(os.environ.get("PIPECANVAS_HOME") or Path.home() / ".pipecanvas")

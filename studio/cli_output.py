@@ -1,4 +1,4 @@
-"""The command line's two streams: plain one-line messages at once, rich tables when asked for.
+"""The command line's two streams: plain one-line messages at once, rich tables and JSON when asked for.
 
 ``say`` writes a message as is (no markup, no emoji codes, never wrapped),
 coloured only on a terminal, without importing rich: ``validate`` and
@@ -50,6 +50,12 @@ class Output:
     def print(self, *objects: Any, **options: Any) -> None:
         """``rich.console.Console.print``: tables, markup such as ``[bold]``, styles."""
         self.rich.print(*objects, **options)
+
+    def json(self, value: Any, indent: int | None = 2) -> None:
+        """Write ``value`` as JSON and a newline, for ``--json`` (json is imported only when asked for)."""
+        import json
+
+        self.stream.write(json.dumps(value, indent=indent) + "\n")
 
 
 def _colour(stream: IO[str]) -> bool:

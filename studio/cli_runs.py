@@ -7,7 +7,6 @@ and the commands of ``studio.cli`` do not load them (see ``studio.cli``'s docstr
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -52,7 +51,7 @@ def _watch(store: RunStore, run_id: str, as_json: bool) -> int:
         _wait(store, run_id)
     run = store.get_run(run_id)
     if as_json:
-        sys.stdout.write(json.dumps(run_summary(store, run_id), indent=2) + "\n")
+        out.json(run_summary(store, run_id))
     else:
         metrics = store.metrics(run_id)
         if metrics:
@@ -125,7 +124,7 @@ def run_command(
         run_id = _start(file, loaded, backend, cluster, max_parallel=max_parallel, use_cache=not no_cache, store=store,
                         to=to)
     if detach:
-        (sys.stdout.write(json.dumps({"run_id": run_id}) + "\n") if as_json else out.say(f"started run {run_id}"))
+        (out.json({"run_id": run_id}, indent=None) if as_json else out.say(f"started run {run_id}"))
         return
     if not as_json:
         out.print(f"run {run_id} ({loaded.pipeline.metadata.name}, backend {backend}) — Ctrl-C cancels")
@@ -163,7 +162,7 @@ def runs_command(limit: int = typer.Option(20, "--limit", "-n"), as_json: bool =
     reap_lost(store)
     runs = store.list_runs(limit=limit)
     if as_json:
-        sys.stdout.write(json.dumps([run_summary(store, r.id) for r in runs], indent=2) + "\n")
+        out.json([run_summary(store, r.id) for r in runs])
         return
     out.print(runs_table(store, runs))
 
@@ -183,7 +182,7 @@ def show_command(run: str = typer.Argument(...), as_json: bool = typer.Option(Fa
     reap_lost(store)
     record = find_run(store, run)
     if as_json:
-        sys.stdout.write(json.dumps(run_summary(store, record.id), indent=2) + "\n")
+        out.json(run_summary(store, record.id))
         return
     out.print(Group(steps_table(store, record.id, reasons=True)))
     metrics = store.metrics(record.id)
@@ -270,7 +269,7 @@ def endpoints_command(
              "step_id": e.step_id, "log_path": e.log_path, "detail": e.detail} for e in endpoints]
     on_cluster = _cluster_endpoints(context, namespace, {e.name for e in endpoints if e.state == "running"})
     if as_json:
-        sys.stdout.write(json.dumps(rows + on_cluster, indent=2) + "\n")
+        out.json(rows + on_cluster)
         return
     out.print(endpoints_table(endpoints))
     for row in on_cluster:

@@ -260,6 +260,63 @@ def test_nesting_within_the_limit_is_read() -> None:
     assert messages(excinfo) == ["pipeline: field 'deep' is not a known setting"]
 
 
+def test_a_plain_file_with_more_than_200000_values_is_refused_with_its_line() -> None:
+    text = HEADER + "spec:\n  params:\n    many: [" + "1, " * 200_000 + "1]\n"
+    with pytest.raises(YamlError) as excinfo:
+        parse_pipeline(text)
+    diagnostic = only_error(excinfo)
+    assert diagnostic.message == "the file has more than 200,000 values; it is refused"
+    assert diagnostic.line == 7
+
+
+# The one-pass reader (files without aliases) and the two-pass one (files with aliases, merge keys, tagged
+# collections) must read the same document with the same line numbers; an alias or merge key that adds
+# nothing sends the same content through the other path.
+_BODY = """spec:
+  defaults:
+    resources: {cpu: 1}
+  nodes:
+    - id: load
+      type: data.sample
+      params: {dataset: iris, rows: 150, when: 2024-01-02, ratio: 0.5, on: true, none: null}
+    - id: split
+      type: prepare.split
+      ui: {x: 10.5, y: -3}
+  edges:
+    - {from: load.table, to: split.table}
+"""
+
+
+@pytest.mark.parametrize("other_path", ["alias", "merge key"])
+def test_the_one_pass_and_two_pass_readers_agree_on_the_document_and_its_lines(other_path: str) -> None:
+    from compiler.yaml_io import load_yaml_document
+
+    plain_doc, plain_lines = load_yaml_document(HEADER + _BODY)
+    if other_path == "alias":
+        other = HEADER.replace("name: demo", "name: &n demo") + _BODY + "x-note: *n\n"
+    else:
+        other = HEADER + _BODY.replace("resources: {cpu: 1}", "resources: {<<: {}, cpu: 1}")
+    other_doc, other_lines = load_yaml_document(other)
+    other_doc.pop("x-note", None)
+    assert other_doc == plain_doc
+    assert plain_doc["spec"]["nodes"][0]["params"]["rows"] == 150
+    assert str(plain_doc["spec"]["nodes"][0]["params"]["when"]) == "2024-01-02"
+    added = ("x-note", "<<")  # the lines of what the other file adds
+    assert {path: line for path, line in other_lines.lines.items() if not set(path) & set(added)} == plain_lines.lines
+    assert plain_lines.line("spec", "nodes", 1, "ui", "x") == 14
+
+
+@pytest.mark.parametrize("use_alias", [False, True], ids=["plain", "with an alias"])
+def test_duplicate_keys_and_deep_nesting_are_found_on_both_reading_paths(use_alias: bool) -> None:
+    extra = "anchor: &a 1\nref: *a\n" if use_alias else ""
+    with pytest.raises(YamlError) as excinfo:
+        parse_pipeline(HEADER + extra + "spec:\n  nodes:\n    - id: a\n      id: b\n")
+    assert only_error(excinfo).message == "key 'id' appears twice in the same mapping (first on line %d)" % (7 + 2 * use_alias)
+    with pytest.raises(YamlError) as excinfo:
+        parse_pipeline(HEADER + extra + "deep: " + "[" * 70 + "]" * 70 + "\n")
+    assert only_error(excinfo).message == "the file is nested more than 64 levels deep"
+
+
 # ---- YAML the safe loader refuses ---------------------------------------------------------------
 
 
