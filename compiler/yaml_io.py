@@ -87,6 +87,15 @@ def _decode(data: bytes | str) -> str:
     return text
 
 
+def _too_deep(node: yaml.Node) -> YamlError:
+    return YamlError(f"the file is nested more than {MAX_DEPTH} levels deep", line=node.start_mark.line + 1)
+
+
+def _twice(key: str, first_line: int, key_node: yaml.Node) -> YamlError:
+    return YamlError(f"key '{key}' appears twice in the same mapping (first on line {first_line})",
+                     line=key_node.start_mark.line + 1)
+
+
 class _Walk:
     """Checks the composed node tree (aliases, size, depth, duplicate keys) and records line numbers."""
 
@@ -102,7 +111,7 @@ class _Walk:
         if key in self.open:
             raise YamlError("the file refers to itself through an alias (*name inside &name)", line=node.start_mark.line + 1)
         if depth > MAX_DEPTH:
-            raise YamlError(f"the file is nested more than {MAX_DEPTH} levels deep", line=node.start_mark.line + 1)
+            raise _too_deep(node)
         if path is not None:
             self.lines.setdefault(path, node.start_mark.line + 1)
         self.open.add(key)
@@ -127,10 +136,7 @@ class _Walk:
                 key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
                 if key is not None and key != "<<":
                     if key in seen:
-                        raise YamlError(
-                            f"key '{key}' appears twice in the same mapping (first on line {seen[key]})",
-                            line=key_node.start_mark.line + 1,
-                        )
+                        raise _twice(key, seen[key], key_node)
                     seen[key] = key_node.start_mark.line + 1
                 yield key_node, None
                 yield value_node, (path + (key,) if path is not None and key is not None else None)
@@ -160,7 +166,7 @@ class _PlainTree:
 
     def value(self, node: yaml.Node, path: Path_, depth: int) -> Any:
         if depth > MAX_DEPTH:
-            raise YamlError(f"the file is nested more than {MAX_DEPTH} levels deep", line=node.start_mark.line + 1)
+            raise _too_deep(node)
         self.count += 1
         if self.count > MAX_VALUES:
             raise YamlError(f"the file has more than {MAX_VALUES:,} values; it is refused", line=node.start_mark.line + 1)
@@ -179,10 +185,7 @@ class _PlainTree:
                 raise _NotPlain
             raw = key_node.value
             if raw in first_lines:
-                raise YamlError(
-                    f"key '{raw}' appears twice in the same mapping (first on line {first_lines[raw]})",
-                    line=key_node.start_mark.line + 1,
-                )
+                raise _twice(raw, first_lines[raw], key_node)
             first_lines[raw] = key_node.start_mark.line + 1
             self.count += 1
             key = raw if key_node.tag == _STR else self.construct(key_node)
