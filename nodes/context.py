@@ -9,14 +9,16 @@ Deployment), so a node never starts processes itself.
 
 from __future__ import annotations
 
-import logging
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .artifacts import Endpoint
+
+if TYPE_CHECKING:  # only a step makes a RunContext; validate and compile import this module without logging
+    import logging
 
 __all__ = ["RunContext", "EndpointLauncher"]
 
@@ -59,7 +61,11 @@ class RunContext:
         self.input_uris = dict(input_uris or {})
         self.input_sources = dict(input_sources or {})
         self.cpus, self.endpoints = cpus, endpoints
-        self.logger = logger or logging.getLogger("pipecanvas.node")
+        if logger is None:
+            import logging
+
+            logger = logging.getLogger("pipecanvas.node")
+        self.logger = logger
         self.warnings = []
 
     @property

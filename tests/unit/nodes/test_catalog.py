@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+import textwrap
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
 import pytest
 
+from compiler import parse_pipeline, validate_pipeline
 from nodes import Catalog, Category, default_catalog
 from nodes.builtin import NODE_TYPES
 from nodes.builtin_index import BUILTIN_TYPES
@@ -48,3 +54,106 @@ def test_an_index_entry_that_names_another_class_is_an_error_that_says_so() -> N
 
     with pytest.raises(NodeDefinitionError, match="nodes.data:FileTable does not define node type 'data.sample'"):
         catalog.get("data.sample")
+
+
+# ---- plug-ins: looked up when a type is not built in, or when the whole catalog is listed -------------------
+
+
+def _plugin_module(folder: Path, name: str, body: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A node author's module, found as ``$PIPECANVAS_NODE_MODULES`` names it."""
+    (folder / f"{name}.py").write_text(textwrap.dedent(body), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.setenv("PIPECANVAS_NODE_MODULES", name)
+    monkeypatch.delitem(sys.modules, name, raising=False)
+
+
+_PLUGIN = """
+    import time
+
+    from nodes import Category
+    from pipecanvas_test_nodes import SleepNode
+
+    time.sleep({delay})  # a plug-in that takes a while to import, so that two threads can meet here
+
+
+    class Counter(SleepNode):
+        type_id = "{type_id}"
+        category = Category.{category}
+
+
+    NODE_TYPES = [Counter]
+"""
+
+
+def _plugin(delay: float = 0, type_id: str = "acme.counter", category: str = "PREPARE") -> str:
+    return _PLUGIN.format(delay=delay, type_id=type_id, category=category)
+
+
+_BUILT_INS_ONLY = """
+apiVersion: pipecanvas/v1
+kind: Pipeline
+metadata: {name: only-built-ins}
+spec:
+  nodes:
+    - {id: load, type: data.sample, params: {dataset: iris}}
+    - {id: split, type: prepare.split}
+  edges:
+    - {from: load.table, to: split.table}
+"""
+
+
+def test_a_pipeline_of_built_in_types_is_checked_without_importing_any_plug_in(tmp_path, monkeypatch) -> None:
+    _plugin_module(tmp_path, "acme_nodes", _plugin(), monkeypatch)
+    catalog = default_catalog()
+
+    assert validate_pipeline(parse_pipeline(_BUILT_INS_ONLY).pipeline, catalog) == []
+    assert "acme_nodes" not in sys.modules
+
+    assert catalog["acme.counter"].__module__ == "acme_nodes"  # asked for by id: found
+    assert "acme.counter" in default_catalog() and len(default_catalog()) == len(BUILTIN_TYPES) + 1
+    assert "acme.counter" in default_catalog().type_ids()
+
+
+def test_a_pipeline_that_uses_a_plug_in_type_finds_it(tmp_path, monkeypatch) -> None:
+    _plugin_module(tmp_path, "acme_nodes", _plugin(), monkeypatch)
+    document = _BUILT_INS_ONLY.replace("type: prepare.split", "type: acme.counter").replace("split.table", "split.count")
+
+    messages = [d.message for d in validate_pipeline(parse_pipeline(document).pipeline, default_catalog())]
+
+    assert not any("unknown node type" in m for m in messages), messages
+    assert any("a table cannot feed a metrics input" in m for m in messages), messages  # checked as the type it is
+
+
+def test_a_broken_plug_in_is_reported_where_the_catalog_is_listed_and_breaks_nothing(tmp_path, monkeypatch) -> None:
+    _plugin_module(tmp_path, "broken_nodes", "raise RuntimeError('the author forgot a dependency')\n", monkeypatch)
+
+    assert validate_pipeline(parse_pipeline(_BUILT_INS_ONLY).pipeline, default_catalog()) == []
+    assert [d.message for d in validate_pipeline(
+        parse_pipeline(_BUILT_INS_ONLY.replace("prepare.split", "acme.nothing")).pipeline, default_catalog())
+        if "unknown" in d.message] == ["node 'split': unknown node type 'acme.nothing'"]
+
+    catalog = default_catalog()
+    assert len(list(catalog)) == len(BUILTIN_TYPES)
+    assert catalog.problems == ["module 'broken_nodes' (from $PIPECANVAS_NODE_MODULES) could not be loaded: "
+                                "the author forgot a dependency"]
+
+
+def test_a_plug_in_that_takes_a_built_in_id_is_reported_when_the_catalog_is_listed(tmp_path, monkeypatch) -> None:
+    _plugin_module(tmp_path, "impostor_nodes", _plugin(type_id="data.sample", category="DATA"), monkeypatch)
+    catalog = default_catalog()
+
+    assert catalog["data.sample"].title == "Sample dataset"
+    assert len(catalog) == len(BUILTIN_TYPES)
+    assert catalog.problems == ["module 'impostor_nodes' (from $PIPECANVAS_NODE_MODULES) could not be loaded: "
+                                "node type 'data.sample' is defined twice (nodes.data and impostor_nodes)"]
+
+
+def test_threads_that_ask_for_a_plug_in_type_at_once_all_get_it(tmp_path, monkeypatch) -> None:
+    """The studio's sessions share one catalog: a session must not see 'unknown type' while another loads."""
+    _plugin_module(tmp_path, "slow_nodes", _plugin(delay=0.3), monkeypatch)
+    catalog = default_catalog()
+    with ThreadPoolExecutor(4) as pool:
+        found = list(pool.map(lambda _: catalog.get("acme.counter"), range(4)))
+
+    assert all(t is not None and t.__module__ == "slow_nodes" for t in found), found
+    assert catalog.problems == []
