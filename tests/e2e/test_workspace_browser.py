@@ -131,7 +131,7 @@ def test_run_to_here_runs_the_node_and_its_ancestors_and_run_marks_nodes_queued_
     run_line(page, "succeeded").wait_for(timeout=RUN_TIMEOUT_MS)
     first = _run_id(page)
     for node_id in ("load", "split", "ridge"):
-        assert canvas.status(node_id) == "succeeded"
+        assert canvas.status_once(node_id, "succeeded") == "succeeded"
     assert canvas.status("forest") in (None, "idle") and canvas.status("score-ridge") in (None, "idle")
     look("run-to-here")
     store = open_store(studio_home)

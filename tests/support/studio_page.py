@@ -42,6 +42,17 @@ class Canvas:
         badge = self.page.get_by_test_id(f"status-{node_id}")
         return badge.get_attribute("data-state") if badge.count() else None
 
+    def status_once(self, node_id: str, state: str, timeout: float = 10.0) -> str | None:
+        """The node's badge once it shows ``state``, or what it still shows after ``timeout`` seconds.
+
+        The run line above the canvas and the badges are drawn by one rerun, but the line reaches the page
+        first: a badge read the moment the line changes can still show the state before.
+        """
+        deadline = time.monotonic() + timeout
+        while (shown := self.status(node_id)) != state and time.monotonic() < deadline:
+            self.page.wait_for_timeout(50)
+        return shown
+
     def settled(self, timeout: float = 10.0) -> dict[str, float]:
         """The viewport once the app has finished its rerun and nothing moves any more; returns the viewport.
 
