@@ -11,7 +11,10 @@ pipeline over the same data are the same every time. Each entry is keyed by:
   carry line numbers), both without the canvas's ``ui`` (node positions and
   notes, which no check reads): moving a node answers from the store,
 * every data node's ``source_fingerprint`` (the dataset's digest, or the
-  file's size and times): editing the CSV makes a new key.
+  file's size and times): editing the CSV makes a new key,
+* every data node's type version and params as its model resolves them,
+  defaults included: a new param, or a new default for one (a CSV's separator
+  became ``auto``), is a new key although the file's text is the same.
 
 A data node without a fingerprint (its data may change unseen) means nothing
 is stored, as in the in-memory cache of ``compiler.data_checks``. The store is
@@ -35,7 +38,7 @@ from .yaml_io import SourceMap
 __all__ = ["FINDINGS_VERSION", "MAX_ENTRIES", "check_data_stored"]
 
 #: bump when a check in ``compiler.data_checks`` or ``nodes.data_quality`` changes what it reports
-FINDINGS_VERSION = 1
+FINDINGS_VERSION = 2
 MAX_ENTRIES = 200
 
 
@@ -61,7 +64,7 @@ def _key(pipeline: Pipeline, catalog: Catalog, source_map: SourceMap) -> str | N
         fingerprint = node_type.source_fingerprint(params)
         if fingerprint is None:
             return None
-        fingerprints.append([node.id, fingerprint])
+        fingerprints.append([node.id, fingerprint, node_type.version, params.model_dump(mode="json")])
     if not fingerprints:
         return None  # nothing is read, so nothing is worth keeping
     lines = sorted([[str(part) for part in path], line] for path, line in source_map.lines.items() if not _is_ui(path))

@@ -98,7 +98,12 @@ def describe_error(error: dict[str, Any], field_choices: Iterable[str] = ()) -> 
         return f"has the wrong form (got {_shown(value)}; expected to match {ctx.get('pattern')})"
     if kind in _TYPES:
         return f"{_TYPES[kind]} (got {_shown(value)})"
-    message = str(error.get("msg", "is invalid"))
+    if kind == "value_error" and ctx.get("error") is not None:  # a field validator's ValueError: its own words
+        message = str(ctx["error"])
+        if not message.startswith(("is ", "must ")):  # "param 'x' is invalid: ..." reads; "param 'x' this ..." not
+            message = f"is invalid: {message}"
+    else:
+        message = str(error.get("msg", "is invalid"))
     return message[:1].lower() + message[1:] + f" (got {_shown(value)})"
 
 

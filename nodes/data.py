@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from .artifacts import ArtifactKind, Table
+from .algorithms import LABELS_KEY
 from .base import Category, NodeParams, NodeType, Port, Resources
 from .context import RunContext
+from .csv_dialect import (
+    AUTO, DECIMAL_LABELS, FALLBACK_ENCODING, SAMPLE_BYTES, SEPARATOR_LABELS, CsvDialect, detect_dialect,
+    normalized_encoding,
+)
 from .errors import NodeInputError
 from .column_roles import DEFAULT_MISSING_VALUES, apply_columns
 from .file_source import DEFAULT_MAX_SIZE_MB, open_source
@@ -102,7 +107,24 @@ class FileParams(NodeParams):
         description="The column the model should learn to predict. Leave empty for a table without one.",
         json_schema_extra=COLUMN_WIDGET,
     )
-    separator: str = Field(",", min_length=1, max_length=1, description="Column separator for CSV files.")
+    separator: Literal["auto", ",", ";", "\t", "|", " "] = Field(
+        AUTO,
+        description="Column separator for CSV files; 'auto' finds it from the file's first lines (a .tsv file is "
+        "tab-separated).",
+        json_schema_extra={LABELS_KEY: SEPARATOR_LABELS},
+    )
+    encoding: str = Field(
+        AUTO,
+        description="The CSV file's text encoding; 'auto' reads UTF-8 (with or without a byte-order mark) and "
+        "UTF-16, and otherwise Windows-1252, as Excel saves in Europe and the Americas. Set it for other files, "
+        "e.g. cp1250 or shift_jis.",
+    )
+    decimal: Literal["auto", ".", ","] = Field(
+        AUTO,
+        description="How decimals are written in a CSV file: 1.5 or 1,5; 'auto' reads 1,5 as a number when "
+        "columns are not comma-separated and no number is written with a point.",
+        json_schema_extra={LABELS_KEY: DECIMAL_LABELS},
+    )
     missing_values: list[str] = Field(
         default_factory=lambda: list(DEFAULT_MISSING_VALUES),
         max_length=100,
@@ -123,6 +145,18 @@ class FileParams(NodeParams):
         description=f"Largest file to read, in MB, after decompression (default {DEFAULT_MAX_SIZE_MB}); "
         "a bigger file is refused instead of filling the memory.",
     )
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        return normalized_encoding(value)
+
+    @field_validator("decimal")
+    @classmethod
+    def _not_the_separator(cls, value: str, info: ValidationInfo) -> str:
+        if value == "," and info.data.get("separator") == ",":
+            raise ValueError("must not be ',' when 'separator' is ',' too: 1,5 would be split into two columns")
+        return value
 
 
 class FileTable(NodeType):
@@ -168,12 +202,7 @@ class FileTable(NodeType):
         """A CSV's cells exactly as written (nothing read as missing), for the profile; None for other formats."""
         if _resolve_format(params.path, params.format) != "csv":
             return None
-        import fsspec
-        import pandas as pd
-
-        source = _dataset_file(params) if params.digest is not None else _locate(params.path)
-        with fsspec.open(source, "rb", compression="infer") as handle:
-            return pd.read_csv(handle, sep=_separator(params), dtype=str, keep_default_na=False, na_filter=False)
+        return _read_csv(params, dtype=str, keep_default_na=False, na_filter=False)
 
     def run(self, inputs: dict[str, Any], params: FileParams, context: RunContext) -> dict[str, Any]:
         table, left_out = self.load_table(params)
@@ -213,16 +242,12 @@ def _read_table(params: FileParams) -> "pd.DataFrame":
     import pandas as pd
 
     file_format = _resolve_format(params.path, params.format)
-    source = _dataset_file(params) if params.digest is not None else _locate(params.path)
     try:
-        with open_source(source, params.path, params.max_size_mb) as handle:
-            if file_format == "parquet":
-                frame = _read_parquet(handle)
-            elif file_format == "excel":
-                frame = _read_excel(handle, params.missing_values)
-            else:
-                frame = pd.read_csv(handle, sep=_separator(params), na_values=params.missing_values,
-                                    keep_default_na=False)
+        if file_format == "csv":
+            frame = _read_csv(params, na_values=params.missing_values, keep_default_na=False)
+        else:
+            with open_source(_source(params), params.path, params.max_size_mb) as handle:
+                frame = _read_parquet(handle) if file_format == "parquet" else _read_excel(handle, params.missing_values)
     except FileNotFoundError:
         raise NodeInputError(f"file {params.path!r} was not found") from None
     except pd.errors.EmptyDataError:
@@ -232,6 +257,38 @@ def _read_table(params: FileParams) -> "pd.DataFrame":
     if frame.shape[1] == 0 or len(frame) == 0:
         raise NodeInputError(f"file {params.path!r} has no rows")
     return frame
+
+
+def _source(params: FileParams) -> str:
+    """Where the bytes are: the dataset store's copy for an uploaded dataset, else the path."""
+    return _dataset_file(params) if params.digest is not None else _locate(params.path)
+
+
+def _read_csv(params: FileParams, **options: Any) -> "pd.DataFrame":
+    """The CSV file read in its own dialect (``csv_dialect``), from one pass over the file.
+
+    A file whose start is UTF-8 but whose later bytes are not (a Windows export whose first accented name
+    comes after the sample) is read again as Windows-1252 when the encoding is ``auto``.
+    """
+    import pandas as pd
+
+    with open_source(_source(params), params.path, params.max_size_mb) as handle:
+        dialect = _dialect(handle, params)
+        try:
+            return pd.read_csv(handle, **dialect.read_options(), **options)
+        except UnicodeDecodeError:
+            if params.encoding != AUTO or dialect.encoding != "utf-8":
+                raise
+    fallback = CsvDialect(FALLBACK_ENCODING, dialect.separator, dialect.decimal)
+    with open_source(_source(params), params.path, params.max_size_mb) as handle:
+        return pd.read_csv(handle, **fallback.read_options(), **options)
+
+
+def _dialect(handle: Any, params: FileParams) -> CsvDialect:
+    """The file's dialect from its first bytes, peeked so that pandas still reads the file from its start."""
+    head = handle.peek(SAMPLE_BYTES)[:SAMPLE_BYTES]
+    return detect_dialect(head, params.encoding, _separator(params), params.decimal,
+                          whole_file=len(head) < SAMPLE_BYTES)
 
 
 def _locate(path: str) -> str:
@@ -305,9 +362,10 @@ def _resolve_format(path: str, file_format: str) -> str:
 
 
 def _separator(params: FileParams) -> str:
-    """A ``.tsv`` file is tab-separated unless the user chose another separator than the default."""
+    """A ``.tsv`` file is tab-separated unless the user chose another separator than auto or a comma (the default
+    before ``auto``, kept so older pipelines read their TSV files as before)."""
     name = params.path.split("?", 1)[0].lower()
-    if params.separator == "," and any(name.endswith(".tsv" + s) for s in ("", *_COMPRESSION_SUFFIXES)):
+    if params.separator in (AUTO, ",") and any(name.endswith(".tsv" + s) for s in ("", *_COMPRESSION_SUFFIXES)):
         return "\t"
     return params.separator
 
@@ -320,7 +378,10 @@ def _unreadable_message(path: str, file_format: str, exc: BaseException) -> str:
     if isinstance(exc, IsADirectoryError):
         return f"{path!r} is a folder, not a file"
     if isinstance(exc, UnicodeDecodeError):
-        return f"file {path!r} could not be read as {shown}: it is not text (is it another format?)"
+        byte = exc.object[exc.start] if isinstance(exc.object, bytes) and exc.start < len(exc.object) else None
+        found = f" (it holds the byte 0x{byte:02x})" if byte is not None else ""
+        return (f"file {path!r} could not be read as {shown}: it is not {exc.encoding} text{found}; set 'encoding' "
+                "to the one it was saved in, e.g. cp1252 for a Windows export, or to 'auto'")
     lines = str(exc).strip().splitlines()
     detail = lines[0] if lines else type(exc).__name__
     if detail.startswith("Could not open Parquet input source"):

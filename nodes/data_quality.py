@@ -159,7 +159,8 @@ def _constant_columns(frame: "pd.DataFrame", features: list[str]) -> list[Findin
     for column in features:
         values = frame[column].dropna()
         if values.empty or bool((values == values.iloc[0]).all()):  # one pass, no hash table (nunique: 1 s at 1M rows)
-            held = f"only {values.iloc[0]!r}" if len(values) else "no values at all"
+            first = values.iloc[0] if len(values) else None
+            held = f"only {_plain(first)!r}" if len(values) else "no values at all"
             found.append(Finding("warning", "constant", f"column {column!r} holds {held}, so it cannot help a model; "
                                  "set its role to 'ignore' on the data node", column))
     return found
@@ -173,6 +174,14 @@ def _text_columns(frame: "pd.DataFrame", features: list[str]) -> list[Finding]:
         series = frame[column]
         if types.is_numeric_dtype(series) or types.is_bool_dtype(series) or types.is_datetime64_any_dtype(series):
             continue
+        markers = _missing_markers(series)
+        if markers:
+            texts, rows = markers
+            shown = ", ".join(repr(text) for text in texts)
+            found.append(Finding("warning", "numbers_as_text", f"column {column!r} holds numbers except for {shown} "
+                                 f"in {rows} row(s), so it was read as text; add {shown} to 'missing_values' on the "
+                                 "data node to read it as numbers with those cells missing", column))
+            continue
         if looks_like_dates(series):
             found.append(Finding("warning", "date_as_text", f"column {column!r} holds dates written as text; set its "
                                  "type to 'date' on the data node, or its role to 'ignore'", column))
@@ -183,6 +192,32 @@ def _text_columns(frame: "pd.DataFrame", features: list[str]) -> list[Finding]:
                                  f"({distinct} different values); as a category it tells a model little — set its "
                                  "role to 'ignore' on the data node unless you mean to use it", column))
     return found
+
+
+def _plain(value: object) -> object:
+    """A numpy scalar as the Python value it holds, so a message shows ``0``, not ``np.int64(0)``."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) and not isinstance(value, (str, bytes)) else value
+
+
+def _missing_markers(series: "pd.Series") -> tuple[list[str], int] | None:
+    """The few texts (``?``, ``-``, ``n.a.``) that keep an otherwise numeric column from being read as numbers,
+    and in how many rows; None when the column is not numbers (fewer than 80% of a sample are) or has more
+    than three such texts. UCI's files mark a missing value with ``?``, many exports with ``-`` or ``.``."""
+    import pandas as pd
+
+    values = series.dropna().astype(str).str.strip()
+    if len(values) < 5:
+        return None
+    sample = values.sample(min(2000, len(values)), random_state=0)
+    if pd.to_numeric(sample, errors="coerce").notna().mean() < 0.8:
+        return None
+    numeric = pd.to_numeric(values, errors="coerce")
+    others = values[numeric.isna()]
+    texts = others.unique().tolist()
+    if not texts or len(texts) > 3:
+        return None
+    return sorted(texts), len(others)
 
 
 def _duplicate_rows(frame: "pd.DataFrame", columns: list[str]) -> list[Finding]:

@@ -289,7 +289,29 @@ def test_a_param_below_its_minimum(make_node, pipeline_doc, validate_doc) -> Non
         ("train.mlp", {"learning_rate": -0.1}, "param 'learning_rate' must be > 0 (got -0.1)"),
         ("data.file", {}, "param 'path' is required"),
         ("data.file", {"path": ""}, "param 'path' must not be empty"),
-        ("data.file", {"path": "x.csv", "separator": ";;"}, "param 'separator' must be at most 1 characters (got 2)"),
+        (
+            "data.file",
+            {"path": "x.csv", "separator": ";;"},
+            "param 'separator' must be one of 'auto', ',', ';', '\\t', '|' or ' ' (got ';;') (did you mean ';'?)",
+        ),
+        (
+            "data.file",
+            {"path": "x.csv", "encoding": "klingon"},
+            "param 'encoding' is not an encoding Python knows; use auto, or one such as utf-8, cp1252 (Windows, "
+            "Western Europe), latin-1, cp1250 (Central Europe), utf-16, shift_jis or gb18030 (got 'klingon')",
+        ),
+        (
+            "data.file",
+            {"path": "x.csv", "separator": ",", "decimal": ","},
+            "param 'decimal' must not be ',' when 'separator' is ',' too: 1,5 would be split into two columns "
+            "(got ',')",
+        ),
+        (
+            "prepare.formula",
+            {"column": "x", "expression": "a +* b"},
+            "param 'expression' is invalid: this is not a valid expression: invalid syntax (at character 4) "
+            "(got 'a +* b')",
+        ),
         ("deploy.endpoint", {}, "param 'name' is required"),
         ("evaluate.regressor", {"max_residuals": 5}, "param 'max_residuals' must be ≥ 10 (got 5)"),
         ("prepare.clean", {"max_categories": [2]}, "param 'max_categories' must be a whole number (got a list)"),

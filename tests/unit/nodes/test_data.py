@@ -137,6 +137,89 @@ def test_file_reads_tab_separated_and_custom_separator(context, tmp_path):
     assert tsv["weight"].tolist() == [60, 80]
 
 
+GERMAN_EXCEL = "Alter;Einkommen;Stadt;gekündigt\n" + "".join(
+    f"{20 + i % 40};{1000 + i * 7},{i % 100:02d};{'Köln' if i % 3 else 'Zürich'};{'ja' if i % 4 == 0 else 'nein'}\n"
+    for i in range(120)
+)
+
+
+def test_file_reads_a_european_excel_export_as_it_is(context, tmp_path):
+    """Excel on a German system: semicolons, decimal commas, Windows-1252 umlauts; no param set."""
+    (tmp_path / "kunden.csv").write_bytes(GERMAN_EXCEL.encode("cp1252"))
+
+    frame = _read(context, path=str(tmp_path / "kunden.csv"), target="gekündigt")
+
+    assert list(frame.columns) == ["Alter", "Einkommen", "Stadt", "gekündigt"]
+    assert pd.api.types.is_float_dtype(frame["Einkommen"]) and frame["Einkommen"].iloc[1] == pytest.approx(1007.01)
+    assert set(frame["Stadt"]) == {"Köln", "Zürich"}
+
+
+def test_file_reads_excel_unicode_text(context, tmp_path):
+    """Excel's "Unicode text": UTF-16 with a byte-order mark, tab-separated, saved as .txt."""
+    (tmp_path / "export.txt").write_text("name\tscore\n" + "".join(f"Zoë {i}\t{i}\n" for i in range(30)), encoding="utf-16")
+
+    frame = _read(context, path=str(tmp_path / "export.txt"))
+
+    assert list(frame.columns) == ["name", "score"] and frame["name"].iloc[0] == "Zoë 0"
+    assert frame["score"].sum() == sum(range(30))
+
+
+def test_file_utf_8_at_its_start_and_windows_1252_later_is_read_as_windows_1252(context, tmp_path):
+    """The first accented name comes after the bytes the dialect is worked out from."""
+    rows = "".join(f"plain {i},{i}\n" for i in range(8000)) + "Zürich,1\n"
+    (tmp_path / "late.csv").write_bytes(("town,n\n" + rows).encode("cp1252"))
+
+    frame = _read(context, path=str(tmp_path / "late.csv"))
+
+    assert frame["town"].iloc[-1] == "Zürich" and len(frame) == 8001
+
+
+def test_file_read_in_the_wrong_encoding_says_which_param_to_set(context, tmp_path):
+    (tmp_path / "kunden.csv").write_bytes(GERMAN_EXCEL.encode("cp1252"))
+
+    with pytest.raises(NodeInputError) as caught:
+        _read(context, path=str(tmp_path / "kunden.csv"), encoding="utf-8")
+
+    assert "could not be read as CSV: it is not utf-8 text (it holds the byte 0xfc); set 'encoding'" in str(caught.value)
+    assert _read(context, path=str(tmp_path / "kunden.csv"), encoding="cp1252")["Stadt"].iloc[0] == "Zürich"
+
+
+def test_file_separator_and_decimal_set_by_the_user_are_used(context, tmp_path):
+    (tmp_path / "pipes.csv").write_text("a|b\n1,5|x\n2,5|y\n")
+
+    as_text = _read(context, path=str(tmp_path / "pipes.csv"), separator="|", decimal=".")
+    as_numbers = _read(context, path=str(tmp_path / "pipes.csv"), separator="|", decimal=",")
+
+    assert as_text["a"].tolist() == ["1,5", "2,5"]
+    assert as_numbers["a"].tolist() == [1.5, 2.5]
+
+
+def test_file_an_explicit_comma_on_a_tsv_file_still_means_tabs(context, tmp_path):
+    """``separator: ","`` was the default before ``auto``, and pipelines saved then write it out."""
+    (tmp_path / "t.tsv").write_text("height\tweight\n1.5\t60\n")
+
+    assert list(_read(context, path=str(tmp_path / "t.tsv"), separator=",").columns) == ["height", "weight"]
+
+
+def test_file_a_workbook_named_csv_says_to_set_the_format(context, tmp_path):
+    pd.DataFrame({"a": [1, 2]}).to_excel(tmp_path / "book.xlsx", index=False)
+    (tmp_path / "book.xlsx").rename(tmp_path / "book.csv")
+
+    with pytest.raises(NodeInputError, match="it is a zip archive, such as an Excel workbook; set 'format' to 'excel'"):
+        _read(context, path=str(tmp_path / "book.csv"))
+    assert _read(context, path=str(tmp_path / "book.csv"), format="excel")["a"].tolist() == [1, 2]
+
+
+def test_file_profile_text_is_read_in_the_same_dialect(tmp_path):
+    (tmp_path / "kunden.csv").write_bytes(GERMAN_EXCEL.encode("cp1252"))
+    params = FileParams(path=str(tmp_path / "kunden.csv"))
+
+    raw = FileTable.raw_text_frame(params)
+
+    assert list(raw.columns) == ["Alter", "Einkommen", "Stadt", "gekündigt"]
+    assert raw["Einkommen"].iloc[1] == "1007,01"  # as written: the profile counts cell texts
+
+
 def test_file_reads_gzipped_csv(context, tmp_path):
     pd.read_csv(CHURN_CSV).to_csv(tmp_path / "churn.csv.gz", index=False)
 

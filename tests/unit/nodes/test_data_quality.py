@@ -86,6 +86,40 @@ def test_constant_column_high_cardinality_small_classes_and_duplicates():
     assert found["duplicates"].message.startswith("3 row(s)")
 
 
+def test_a_constant_number_is_shown_as_the_number_it_is():
+    frame = pd.DataFrame({"zero": [0] * 20, "half": [0.5] * 20, "y": list(range(20))})
+
+    messages = [f.message for f in check_table(frame, "y") if f.code == "constant"]
+
+    assert messages[0].startswith("column 'zero' holds only 0, so")
+    assert messages[1].startswith("column 'half' holds only 0.5, so")
+
+
+def test_numbers_kept_as_text_by_a_missing_marker_name_the_marker(tmp_path):
+    """UCI's files write '?' for a missing value; the column is read as text until '?' is a missing value."""
+    rows = "".join(f"{'?' if i % 7 == 0 else 40 + i},{'-' if i % 9 == 0 else i / 10},{i % 2}\n" for i in range(80))
+    (tmp_path / "uci.csv").write_text("age,dose,sick\n" + rows)
+
+    table, _ = FileTable.load_table(FileParams(path=str(tmp_path / "uci.csv"), target="sick"))
+    found = [f for f in check_table(table.frame, "sick") if f.code == "numbers_as_text"]
+
+    assert [f.column for f in found] == ["age", "dose"]
+    assert found[0].message == (
+        "column 'age' holds numbers except for '?' in 12 row(s), so it was read as text; add '?' to "
+        "'missing_values' on the data node to read it as numbers with those cells missing"
+    )
+    fixed, _ = FileTable.load_table(FileParams(path=str(tmp_path / "uci.csv"), target="sick",
+                                              missing_values=["", "?", "-"]))
+    assert not [f for f in check_table(fixed.frame, "sick") if f.code == "numbers_as_text"]
+    assert pd.api.types.is_numeric_dtype(fixed.frame["age"]) and fixed.frame["age"].isna().sum() == 12
+
+
+def test_text_with_a_few_numbers_is_not_called_numbers():
+    frame = pd.DataFrame({"grade": ["A", "B", "C", "1", "2"] * 20, "y": [0, 1] * 50})
+
+    assert "numbers_as_text" not in {f.code for f in check_table(frame, "y")}
+
+
 @pytest.mark.parametrize("name", ["Arthritis.csv", "mtcars.csv", "longley.csv", "birthwt.csv", "airquality.csv", "penguins.csv", "survey.csv", "Cars93.csv"])
 def test_the_duplicate_count_is_pandas_own_on_real_files_copied_into_themselves(name):
     """The count goes through row hashes first (a run pays for it before it starts): it must be exactly
