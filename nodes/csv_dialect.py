@@ -94,15 +94,16 @@ def normalized_encoding(name: str) -> str:
 
 
 def detect_dialect(head: bytes, encoding: str = AUTO, separator: str = AUTO, decimal: str = AUTO,
-                   whole_file: bool = False) -> CsvDialect:
+                   whole_file: bool = False, skip_lines: int = 0) -> CsvDialect:
     """The dialect of a CSV file that starts with ``head``; each param that is not ``auto`` is kept.
 
-    ``whole_file`` says ``head`` is all of it, so its last line is complete. Raises ``NotText`` for a file
-    that is not text at all.
+    ``whole_file`` says ``head`` is all of it, so its last line is complete; ``skip_lines`` are above the
+    header (a title, notes) and say nothing about the columns. Raises ``NotText`` for a file that is not
+    text at all.
     """
     chosen_encoding = _encoding(head) if encoding == AUTO else encoding
     _check_text(head, chosen_encoding)
-    rows = _sample_rows(head, chosen_encoding, whole_file)
+    rows = _sample_rows(head, chosen_encoding, whole_file)[skip_lines:]
     chosen_separator = _separator(rows) if separator == AUTO else separator
     chosen_decimal = _decimal(rows, chosen_separator) if decimal == AUTO else decimal
     return CsvDialect(chosen_encoding, chosen_separator, chosen_decimal)
@@ -177,7 +178,8 @@ def _separator(lines: list[str]) -> str:
         if not counts or counts[0] < 2:
             continue
         rows = counts[1:] or counts
-        alike = sum(1 for count in rows if count == counts[0]) / len(rows)
+        # one more field than the header: R's write.table puts row names first without naming them
+        alike = max(sum(1 for count in rows if count == counts[0] + extra) for extra in (0, 1)) / len(rows)
         if alike >= 0.9 and counts[0] > best_fields:
             best, best_fields = candidate, counts[0]
     return best

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -125,6 +126,11 @@ class FileParams(NodeParams):
         "columns are not comma-separated and no number is written with a point.",
         json_schema_extra={LABELS_KEY: DECIMAL_LABELS},
     )
+    skip_rows: int = Field(
+        0, ge=0, le=10_000,
+        description="Lines above the header to skip: a title, a date or notes that some exports write before the "
+        "table (rows, for an Excel sheet).",
+    )
     missing_values: list[str] = Field(
         default_factory=lambda: list(DEFAULT_MISSING_VALUES),
         max_length=100,
@@ -247,7 +253,8 @@ def _read_table(params: FileParams) -> "pd.DataFrame":
             frame = _read_csv(params, na_values=params.missing_values, keep_default_na=False)
         else:
             with open_source(_source(params), params.path, params.max_size_mb) as handle:
-                frame = _read_parquet(handle) if file_format == "parquet" else _read_excel(handle, params.missing_values)
+                frame = (_read_parquet(handle) if file_format == "parquet"
+                         else _read_excel(handle, params.missing_values, params.skip_rows))
     except FileNotFoundError:
         raise NodeInputError(f"file {params.path!r} was not found") from None
     except pd.errors.EmptyDataError:
@@ -275,20 +282,20 @@ def _read_csv(params: FileParams, **options: Any) -> "pd.DataFrame":
     with open_source(_source(params), params.path, params.max_size_mb) as handle:
         dialect = _dialect(handle, params)
         try:
-            return pd.read_csv(handle, **dialect.read_options(), **options)
+            return pd.read_csv(handle, **dialect.read_options(), skiprows=params.skip_rows, **options)
         except UnicodeDecodeError:
             if params.encoding != AUTO or dialect.encoding != "utf-8":
                 raise
     fallback = CsvDialect(FALLBACK_ENCODING, dialect.separator, dialect.decimal)
     with open_source(_source(params), params.path, params.max_size_mb) as handle:
-        return pd.read_csv(handle, **fallback.read_options(), **options)
+        return pd.read_csv(handle, **fallback.read_options(), skiprows=params.skip_rows, **options)
 
 
 def _dialect(handle: Any, params: FileParams) -> CsvDialect:
     """The file's dialect from its first bytes, peeked so that pandas still reads the file from its start."""
     head = handle.peek(SAMPLE_BYTES)[:SAMPLE_BYTES]
     return detect_dialect(head, params.encoding, _separator(params), params.decimal,
-                          whole_file=len(head) < SAMPLE_BYTES)
+                          whole_file=len(head) < SAMPLE_BYTES, skip_lines=params.skip_rows)
 
 
 def _locate(path: str) -> str:
@@ -334,7 +341,7 @@ def _read_parquet(handle: Any) -> "pd.DataFrame":
     return pd.read_parquet(io.BytesIO(data))
 
 
-def _read_excel(handle: Any, missing_values: list[str]) -> "pd.DataFrame":
+def _read_excel(handle: Any, missing_values: list[str], skip_rows: int = 0) -> "pd.DataFrame":
     """The first sheet of an .xlsx workbook (openpyxl needs a seekable file, so it is read first)."""
     import io
 
@@ -343,7 +350,8 @@ def _read_excel(handle: Any, missing_values: list[str]) -> "pd.DataFrame":
     data = handle.read()
     if not data:
         raise pd.errors.EmptyDataError("empty file")
-    return pd.read_excel(io.BytesIO(data), engine="openpyxl", na_values=missing_values, keep_default_na=False)
+    return pd.read_excel(io.BytesIO(data), engine="openpyxl", na_values=missing_values, keep_default_na=False,
+                         skiprows=skip_rows)
 
 
 def _resolve_format(path: str, file_format: str) -> str:
@@ -359,6 +367,10 @@ def _resolve_format(path: str, file_format: str) -> str:
     raise NodeInputError(
         f"cannot tell the format of {path!r} from its name; set 'format' to 'csv', 'parquet' or 'excel'"
     )
+
+
+#: pandas' complaint when the first line has one field and a later one more: often a title above the header
+_TITLE_ABOVE_HEADER = re.compile(r"Expected 1 fields in line \d+, saw \d+")
 
 
 def _separator(params: FileParams) -> str:
@@ -386,6 +398,8 @@ def _unreadable_message(path: str, file_format: str, exc: BaseException) -> str:
     detail = lines[0] if lines else type(exc).__name__
     if detail.startswith("Could not open Parquet input source"):
         detail = detail.split("': ", 1)[-1]
+    if _TITLE_ABOVE_HEADER.search(detail):
+        detail += " (if lines above the header hold a title or notes, set 'skip_rows' to how many there are)"
     return f"file {path!r} could not be read as {shown}: {detail}"
 
 
@@ -412,6 +426,9 @@ def _check_target(frame: "pd.DataFrame", target: str, path: str) -> None:
         return
     message = f"target column {target!r} is not in the file {path!r}; columns are: {', '.join(columns)}"
     close = difflib.get_close_matches(target, columns, n=1)
-    if close:
+    split_by = next((s for s in (";", "\t", "|", ",") if len(columns) == 1 and s in columns[0]), None)
+    if split_by is not None:
+        message += f" (one column: the file looks separated by {SEPARATOR_LABELS[split_by]}; set 'separator' to auto)"
+    elif close:
         message += f" (did you mean {close[0]!r}?)"
     raise NodeInputError(message)

@@ -39,6 +39,8 @@ MAX_CLASSES = 20
 _LEAK_SCORE = 0.99
 _LEAK_SAMPLE = 20_000
 _HIGH_CARDINALITY = 50
+#: more constant columns than this are one finding
+_MANY_CONSTANT = 5
 _ID_NAME = re.compile(r"^(id|_?index|row|rows|row_?id|rownames?|obs|observation|record|#|no\.?)$|(^|[_ .])id$", re.IGNORECASE)
 _DATE = re.compile(
     r"^\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{4}-\d{2}-\d{2}T)"
@@ -155,6 +157,8 @@ def check_table(frame: "pd.DataFrame", target: str | None, ignored: list[str] | 
 
 
 def _constant_columns(frame: "pd.DataFrame", features: list[str]) -> list[Finding]:
+    """One finding per column that holds a single value; one for them all when there are many (a wide export
+    of sensors or genes can hold hundreds), so the list of problems stays readable."""
     found = []
     for column in features:
         values = frame[column].dropna()
@@ -163,7 +167,12 @@ def _constant_columns(frame: "pd.DataFrame", features: list[str]) -> list[Findin
             held = f"only {_plain(first)!r}" if len(values) else "no values at all"
             found.append(Finding("warning", "constant", f"column {column!r} holds {held}, so it cannot help a model; "
                                  "set its role to 'ignore' on the data node", column))
-    return found
+    if len(found) <= _MANY_CONSTANT:
+        return found
+    named = ", ".join(repr(f.column) for f in found[:_MANY_CONSTANT])
+    return [Finding("warning", "constant", f"{len(found)} columns hold a single value each ({named} and "
+                    f"{len(found) - _MANY_CONSTANT} more), so they cannot help a model; drop them with a 'Select "
+                    "columns' (prepare.columns) node, or set their role to 'ignore' on the data node")]
 
 
 def _text_columns(frame: "pd.DataFrame", features: list[str]) -> list[Finding]:

@@ -50,7 +50,8 @@ def test_a_character_cut_at_the_end_of_the_sample_is_still_utf_8():
         (GERMAN_EXCEL, ";"),
         ("a\tb\tc\n1\t2\t3\n", "\t"),
         ("a|b|c\n1|2|3\n", "|"),
-        ('"mpg" "cyl" "disp"\n"Mazda RX4" 21 6\n', " "),  # R's write.table: quoted, space-separated
+        ('"mpg" "cyl" "disp"\n"Mazda RX4" 21 6 160\n"Datsun 710" 22.8 4 108\n', " "),  # R's write.table: row
+        # names first, without a header of their own
         ('name,comment\nAnn,"likes a; b; c"\nBob,"x; y"\n', ","),  # a separator inside quotes does not count
         ('id;note\n1;"one, two, three"\n2;"four, five"\n', ";"),
         ('id,text\n1,"a line\nthat goes on"\n2,short\n', ","),  # a quoted line break is one record

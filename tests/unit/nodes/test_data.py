@@ -194,6 +194,30 @@ def test_file_separator_and_decimal_set_by_the_user_are_used(context, tmp_path):
     assert as_numbers["a"].tolist() == [1.5, 2.5]
 
 
+def test_file_with_the_wrong_separator_set_says_which_it_looks_like(context, tmp_path):
+    (tmp_path / "kunden.csv").write_bytes(GERMAN_EXCEL.encode("cp1252"))
+
+    with pytest.raises(NodeInputError) as caught:
+        _read(context, path=str(tmp_path / "kunden.csv"), separator=",", target="gekündigt")
+
+    assert str(caught.value).endswith(
+        "(one column: the file looks separated by semicolon (;); set 'separator' to auto)"
+    )
+
+
+def test_file_with_a_title_above_the_header_reads_with_skip_rows(context, tmp_path):
+    """Bank and ERP exports write a title and a date before the table."""
+    (tmp_path / "export.csv").write_bytes(("Umsatzbericht\nStand: 01.12.2026\n" + GERMAN_EXCEL).encode("cp1252"))
+
+    with pytest.raises(NodeInputError) as caught:
+        _read(context, path=str(tmp_path / "export.csv"))
+    frame = _read(context, path=str(tmp_path / "export.csv"), skip_rows=2, target="gekündigt")
+
+    assert "set 'skip_rows' to how many there are" in str(caught.value)
+    assert list(frame.columns) == ["Alter", "Einkommen", "Stadt", "gekündigt"]
+    assert pd.api.types.is_float_dtype(frame["Einkommen"])
+
+
 def test_file_an_explicit_comma_on_a_tsv_file_still_means_tabs(context, tmp_path):
     """``separator: ","`` was the default before ``auto``, and pipelines saved then write it out."""
     (tmp_path / "t.tsv").write_text("height\tweight\n1.5\t60\n")

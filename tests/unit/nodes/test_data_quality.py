@@ -95,6 +95,15 @@ def test_a_constant_number_is_shown_as_the_number_it_is():
     assert messages[1].startswith("column 'half' holds only 0.5, so")
 
 
+def test_many_constant_columns_are_one_finding():
+    frame = pd.DataFrame({**{f"s{i}": [1.0] * 30 for i in range(40)}, "x": range(30), "y": [0, 1] * 15})
+
+    found = [f for f in check_table(frame, "y") if f.code == "constant"]
+
+    assert len(found) == 1 and found[0].column is None
+    assert found[0].message.startswith("40 columns hold a single value each ('s0', 's1', 's2', 's3', 's4' and 35 more)")
+
+
 def test_numbers_kept_as_text_by_a_missing_marker_name_the_marker(tmp_path):
     """UCI's files write '?' for a missing value; the column is read as text until '?' is a missing value."""
     rows = "".join(f"{'?' if i % 7 == 0 else 40 + i},{'-' if i % 9 == 0 else i / 10},{i % 2}\n" for i in range(80))
