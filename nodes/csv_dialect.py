@@ -61,6 +61,9 @@ _BOMS = (
 _UNDEFINED_IN_CP1252 = frozenset(b"\x81\x8d\x8f\x90\x9d")
 _COMMA_DECIMAL = re.compile(r"^[+-]?\d+,\d+$")
 _POINT_DECIMAL = re.compile(r"^[+-]?\d*\.\d+$")
+# 1.234 or 1.234.567: a thousands point (with a comma decimal) as much as a decimal point, so it decides nothing
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+$")
+_GROUPED_COMMA_DECIMAL = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+,\d+$")  # 1.234,56
 _SAMPLE_ROWS = 200
 
 
@@ -75,9 +78,11 @@ class CsvDialect:
     encoding: str
     separator: str
     decimal: str
+    #: the thousands mark in numbers such as 1.234,56 (only with a comma decimal), or None
+    thousands: str | None = None
 
     def read_options(self) -> dict[str, Any]:
-        return {"encoding": self.encoding, "sep": self.separator, "decimal": self.decimal}
+        return {"encoding": self.encoding, "sep": self.separator, "decimal": self.decimal, "thousands": self.thousands}
 
 
 def normalized_encoding(name: str) -> str:
@@ -105,8 +110,10 @@ def detect_dialect(head: bytes, encoding: str = AUTO, separator: str = AUTO, dec
     _check_text(head, chosen_encoding)
     rows = _sample_rows(head, chosen_encoding, whole_file)[skip_lines:]
     chosen_separator = _separator(rows) if separator == AUTO else separator
-    chosen_decimal = _decimal(rows, chosen_separator) if decimal == AUTO else decimal
-    return CsvDialect(chosen_encoding, chosen_separator, chosen_decimal)
+    found_decimal, grouped = _decimal(rows, chosen_separator)
+    chosen_decimal = found_decimal if decimal == AUTO else decimal
+    thousands = "." if chosen_decimal == "," and grouped else None
+    return CsvDialect(chosen_encoding, chosen_separator, chosen_decimal, thousands)
 
 
 def _encoding(head: bytes) -> str:
@@ -185,19 +192,26 @@ def _separator(lines: list[str]) -> str:
     return best
 
 
-def _decimal(lines: list[str], separator: str) -> str:
-    """A comma when numbers are written ``1234,5`` (never with a comma separator) and none ``1234.5``."""
+def _decimal(lines: list[str], separator: str) -> tuple[str, bool]:
+    """A comma when numbers are written ``1234,5`` or ``1.234,5`` (never with a comma separator) and none
+    ``1234.5``; and whether some number groups its thousands with points (``1.234,5``, ``1.234``)."""
     if separator == ",":
-        return "."
+        return ".", False
     commas = points = 0
+    grouped = False
     try:
         for row in csv.reader(io.StringIO("\n".join(lines[1:])), delimiter=separator):
             for cell in row:
                 cell = cell.strip()
                 if _COMMA_DECIMAL.match(cell):
                     commas += 1
+                elif _GROUPED_COMMA_DECIMAL.match(cell):
+                    commas += 1
+                    grouped = True
+                elif _GROUPED.match(cell):
+                    grouped = True
                 elif _POINT_DECIMAL.match(cell):
                     points += 1
     except csv.Error:
-        return "."
-    return "," if commas and not points else "."
+        return ".", False
+    return ("," if commas and not points else "."), grouped

@@ -82,10 +82,24 @@ def test_the_decimal_mark_is_a_comma_only_when_numbers_say_so(text, decimal):
     assert _detect(text).decimal == decimal
 
 
+@pytest.mark.parametrize(
+    ("text", "decimal", "thousands"),
+    [
+        ("Betrag;Menge\n1.234,56;3\n999,50;1.200\n", ",", "."),  # Excel with the 1000 separator format
+        ("Betrag;Menge\n1.234;3\n999,5;2\n", ",", "."),  # 1.234 is a thousands point beside 999,5
+        ("a;b\n1.234;2\n5.5;3\n", ".", None),  # with no comma decimal, points are decimals
+        ("a;b\n1,5;2\n", ",", None),
+    ],
+)
+def test_thousands_points_go_with_a_comma_decimal(text, decimal, thousands):
+    found = _detect(text)
+    assert (found.decimal, found.thousands) == (decimal, thousands)
+
+
 def test_what_the_user_chose_is_kept():
     found = _detect(GERMAN_EXCEL, "cp1252", encoding="utf-8", separator=",", decimal=".")
     assert found == CsvDialect("utf-8", ",", ".")
-    assert found.read_options() == {"encoding": "utf-8", "sep": ",", "decimal": "."}
+    assert found.read_options() == {"encoding": "utf-8", "sep": ",", "decimal": ".", "thousands": None}
 
 
 @pytest.mark.parametrize(

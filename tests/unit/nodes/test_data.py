@@ -154,6 +154,14 @@ def test_file_reads_a_european_excel_export_as_it_is(context, tmp_path):
     assert set(frame["Stadt"]) == {"Köln", "Zürich"}
 
 
+def test_file_reads_numbers_with_thousands_points(context, tmp_path):
+    (tmp_path / "umsatz.csv").write_text("Kunde;Umsatz\nA;1.234,56\nB;999,50\nC;12.000\n")
+
+    frame = _read(context, path=str(tmp_path / "umsatz.csv"))
+
+    assert frame["Umsatz"].tolist() == [1234.56, 999.5, 12000.0]
+
+
 def test_file_reads_excel_unicode_text(context, tmp_path):
     """Excel's "Unicode text": UTF-16 with a byte-order mark, tab-separated, saved as .txt."""
     (tmp_path / "export.txt").write_text("name\tscore\n" + "".join(f"Zoë {i}\t{i}\n" for i in range(30)), encoding="utf-16")
