@@ -43,6 +43,7 @@ _PAGE_STYLE = f"""<style>
 [data-testid="stMainBlockContainer"] {{ padding: 4.25rem 1.5rem 0 1.5rem; }}
 .st-key-{_PANEL_KEY} {{ max-height: calc(100vh - 10.5rem); overflow-y: auto; overflow-x: hidden; padding-right: 0.4rem; }}
 [class*="st-key-problem-"] button, [class*="st-key-problem-"] button * {{ justify-content: flex-start; text-align: left; }}
+.st-key-run button, .st-key-cancel button, .st-key-resume button {{ padding-left: 0.4rem; padding-right: 0.4rem; }}
 </style>"""
 #: The canvas polls the run store faster, so a step's new state shows within a second (benchmarks/canvas.py).
 _CANVAS_POLL_SECONDS = 0.25
@@ -358,7 +359,8 @@ def build_page() -> None:
     with st.container():  # always there, so the question appearing does not shift (and re-create) the canvas
         _confirm_replace(s)
     # One bar above the canvas (name, Run, Cancel, Resume, state), so the canvas gets the window's height.
-    bar = st.columns([3, 1, 1, 1, 4], vertical_alignment="bottom")
+    # The buttons' share keeps "Resume" whole in a 1024-pixel window with the sidebar open (tests/e2e: the bar).
+    bar = st.columns([2.6, 1.25, 1.25, 1.25, 3.65], vertical_alignment="bottom")
     with bar[0]:
         _name_input(s)
     problems = problems_of(s.pipeline, s.diagnostics(), s.preflight)  # the checks, run and counted once per page run

@@ -67,6 +67,24 @@ def test_the_panel_is_beside_the_canvas_which_fills_the_window(browser, studio_u
         context.close()
 
 
+@pytest.mark.parametrize("size", [(1024, 700), (1280, 720)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_run_buttons_show_their_whole_label(browser, studio_url: str, size) -> None:
+    """At 1024 pixels with the sidebar open the bar's buttons read "▶ …", "Ca…", "Re…" (Streamlit cuts a label
+    that does not fit with an ellipsis); an analyst must see which button is which."""
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    try:
+        page = context.new_page()
+        page.goto(studio_url)
+        page.get_by_test_id("palette-data.sample").wait_for()
+        labels = page.evaluate("""() => ['run', 'cancel', 'resume'].map(key => {
+            const label = document.querySelector(`.st-key-${key} button [data-testid="stMarkdownContainer"]`);
+            return [label.innerText, label.scrollWidth <= label.clientWidth];
+        })""")
+        assert labels == [["▶ Run", True], ["Cancel", True], ["Resume", True]], labels
+    finally:
+        context.close()
+
+
 def test_the_wheel_pans_and_ctrl_wheel_zooms(page, shot) -> None:
     canvas = Canvas(page)
     open_example(page, "iris-classifier.yaml")
