@@ -159,6 +159,9 @@ def test_build_run_and_save_the_iris_pipeline_from_the_palette(page, shot, tmp_p
     page.get_by_role("button", name="Replace", exact=True).click()  # the canvas changed since it was saved: asked first
     wait_until(lambda: canvas.positions() == saved_positions, "the canvas to show the reopened file")
     assert canvas.edges() == set(WIRES)
+    # The canvas can show the file before the rerun that opened it has drawn the sidebar; "Save YAML" still
+    # points at the file of 70 trees until then, which that rerun deletes (a CI run's download was canceled).
+    yaml_view(page).filter(has_text="n_estimators: 50").wait_for(state="attached")
     assert download_yaml(page, tmp_path, "reopened.yaml") == saved
     shot("reopened-from-yaml")
 
