@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -286,7 +287,7 @@ def _read_csv(params: FileParams, **options: Any) -> "pd.DataFrame":
         except UnicodeDecodeError:
             if params.encoding != AUTO or dialect.encoding != "utf-8":
                 raise
-    fallback = CsvDialect(FALLBACK_ENCODING, dialect.separator, dialect.decimal)
+    fallback = replace(dialect, encoding=FALLBACK_ENCODING)  # the separator and marks found stay
     with open_source(_source(params), params.path, params.max_size_mb) as handle:
         return pd.read_csv(handle, **fallback.read_options(), skiprows=params.skip_rows, **options)
 

@@ -182,6 +182,16 @@ def test_file_utf_8_at_its_start_and_windows_1252_later_is_read_as_windows_1252(
     assert frame["town"].iloc[-1] == "Zürich" and len(frame) == 8001
 
 
+def test_file_read_again_as_windows_1252_keeps_the_thousands_points(context, tmp_path):
+    rows = "".join(f"K{i};1.{i % 1000:03d},50\n" for i in range(6000)) + "Zürich;2.000,25\n"
+    (tmp_path / "late.csv").write_bytes(("Kunde;Umsatz\n" + rows).encode("cp1252"))
+
+    frame = _read(context, path=str(tmp_path / "late.csv"))
+
+    assert frame["Kunde"].iloc[-1] == "Zürich"
+    assert frame["Umsatz"].iloc[-1] == 2000.25 and frame["Umsatz"].iloc[1] == 1001.5
+
+
 def test_file_read_in_the_wrong_encoding_says_which_param_to_set(context, tmp_path):
     (tmp_path / "kunden.csv").write_bytes(GERMAN_EXCEL.encode("cp1252"))
 
