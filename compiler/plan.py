@@ -121,7 +121,7 @@ def compile_plan(
     too, so a run that cannot be right (a classifier on a continuous target)
     stops before it starts.
     """
-    diagnostics, graph = check_pipeline(pipeline, catalog, source_map)
+    diagnostics, graph, params = check_pipeline(pipeline, catalog, source_map)
     if fingerprint_sources and not errors_only(diagnostics):
         from .data_checks import check_data
 
@@ -133,7 +133,8 @@ def compile_plan(
     order = graph.topological_order()
     steps: dict[str, PlannedStep] = {}
     for node_id in order:
-        steps[node_id] = _plan_step(pipeline, catalog, graph, node_id, steps, root, plan_uri, fingerprint_sources)
+        steps[node_id] = _plan_step(pipeline, catalog, graph, node_id, params[node_id], steps, root, plan_uri,
+                                    fingerprint_sources)
     return ExecutionPlan(
         pipeline=pipeline.metadata.name,
         pipeline_digest=_digest(pipeline),
@@ -149,6 +150,7 @@ def _plan_step(
     catalog: Catalog,
     graph: PipelineGraph,
     node_id: str,
+    validated_params: BaseModel,
     planned: dict[str, PlannedStep],
     root: str,
     plan_uri: str,
@@ -156,7 +158,7 @@ def _plan_step(
 ) -> PlannedStep:
     node = graph.spec(node_id)
     node_type = catalog[node.type]
-    params = node_type.Params.model_validate(node.params).model_dump(mode="json")
+    params = validated_params.model_dump(mode="json")
     defaults = pipeline.spec.defaults
     resources = step_resources(node, node_type, defaults)
     image = _image(node_type.image, defaults.image if defaults else None)
@@ -178,7 +180,7 @@ def _plan_step(
         port: [f"{planned[ref.step].cache_key}/{ref.port}" for ref in refs] for port, refs in input_lists.items()
     })
     if fingerprint_sources:
-        source = node_type.source_fingerprint(node_type.Params.model_validate(params))
+        source = node_type.source_fingerprint(validated_params)
         if source is not None:
             upstream_keys["<source>"] = source
     return PlannedStep(
@@ -202,8 +204,15 @@ def _plan_step(
 
 def step_resources(node: NodeSpec, node_type: type[NodeType], defaults: Defaults | None) -> Resources:
     """What a step asks for: the node's own resources, else the pipeline's defaults, else its type's (field by field)."""
-    default = defaults.resources if defaults and defaults.resources else Resources()
-    return (node.resources or Resources()).merged_over(default.merged_over(node_type.resources))
+    layers = (node.resources, defaults.resources if defaults else None, node_type.resources)
+
+    def first(name: str) -> Any:
+        for layer in layers:
+            if layer is not None and getattr(layer, name) is not None:
+                return getattr(layer, name)
+        return None
+
+    return Resources(cpu=first("cpu"), memory=first("memory"), gpu=first("gpu"))
 
 
 def _kubernetes(own: KubernetesOptions | None, default: KubernetesOptions | None) -> KubernetesOptions | None:

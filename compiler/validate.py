@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from decimal import Decimal
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from nodes.base import NodeType, Resources
 from nodes.catalog import Catalog
@@ -41,6 +41,8 @@ class _Checker:
         self.catalog = catalog
         self.lines = source_map or SourceMap()
         self.found: list[Diagnostic] = []
+        #: each node's params as its type's model, for the plan (so they are validated once)
+        self.params: dict[str, BaseModel] = {}
         self.index_of: dict[str, int] = {}
         for index, node in enumerate(pipeline.spec.nodes):
             self.index_of.setdefault(node.id, index)
@@ -73,8 +75,9 @@ def validate_pipeline(pipeline: Pipeline, catalog: Catalog, source_map: SourceMa
 
 def check_pipeline(
     pipeline: Pipeline, catalog: Catalog, source_map: SourceMap | None = None
-) -> tuple[list[Diagnostic], PipelineGraph]:
-    """``validate_pipeline``'s findings and the graph it checked, which ``compile_plan`` plans from."""
+) -> tuple[list[Diagnostic], PipelineGraph, dict[str, BaseModel]]:
+    """``validate_pipeline``'s findings, and what ``compile_plan`` plans from: the graph it checked and every
+    node's validated params (by node id; a node whose params or type are wrong has none)."""
     check = _Checker(pipeline, catalog, source_map)
     _check_metadata(check)
     _check_defaults(check)
@@ -84,7 +87,7 @@ def check_pipeline(
     graph = build_graph(pipeline)
     _check_cycles(check, graph)
     _check_isolated(check, graph)
-    return check.found, graph
+    return check.found, graph, check.params
 
 
 def name_problem(name: str) -> str | None:
@@ -153,7 +156,7 @@ def _check_nodes(check: _Checker) -> None:
 
 def _check_params(check: _Checker, node_id: str, node_type: type[NodeType], params: dict[str, Any]) -> None:
     try:
-        node_type.Params.model_validate(params)
+        check.params[node_id] = node_type.Params.model_validate(params)
     except ValidationError as exc:
         fields = list(node_type.Params.model_fields)
         for error in exc.errors():

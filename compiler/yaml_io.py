@@ -163,6 +163,9 @@ class _PlainTree:
         self.construct = loader.construct_object
         self.lines: dict[Path_, int] = {}
         self.count = 0
+        #: scalars other than text by (tag, text): a pipeline repeats the same numbers and booleans in every
+        #: node, and the safe constructor builds only immutable values from scalars, so one may be shared
+        self.scalars: dict[tuple[str, str], Any] = {}
 
     def value(self, node: yaml.Node, path: Path_, depth: int) -> Any:
         if depth > MAX_DEPTH:
@@ -173,7 +176,12 @@ class _PlainTree:
         self.lines.setdefault(path, node.start_mark.line + 1)
         kind = node.__class__
         if kind is yaml.ScalarNode:
-            return node.value if node.tag == _STR else self.construct(node)
+            if node.tag == _STR:
+                return node.value
+            key = (node.tag, node.value)
+            if key not in self.scalars:
+                self.scalars[key] = self.construct(node)
+            return self.scalars[key]
         if kind is yaml.SequenceNode and node.tag == _SEQ:
             return [self.value(child, path + (index,), depth + 1) for index, child in enumerate(node.value)]
         if kind is not yaml.MappingNode or node.tag != _MAP:

@@ -66,13 +66,22 @@ def _collect_rarely() -> Iterator[None]:
     new objects, ran the collector hundreds of times for nothing: 0.1 s of a 0.5 s compile. mypy raises
     the threshold for the same reason. Not used by ``run``, which forks the run process from this one:
     that process and its steps keep Python's settings.
+
+    These commands hold nothing that must be closed (no run store, no server), so the process may also
+    end without a last collection (``_skip_the_collector_at_exit``).
     """
+    global _nothing_to_close
     before = gc.get_threshold()
     gc.set_threshold(50_000, 20, 100)
     try:
         yield
     finally:
         gc.set_threshold(*before)
+        _nothing_to_close = True
+
+
+#: set by ``_collect_rarely``: the command only read and wrote files, see ``_skip_the_collector_at_exit``
+_nothing_to_close = False
 
 
 @contextmanager
@@ -334,7 +343,24 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entrypoint() -> None:
-    sys.exit(main())
+    code = main()
+    if _nothing_to_close:
+        _skip_the_collector_at_exit()
+    sys.exit(code)
+
+
+def _skip_the_collector_at_exit() -> None:
+    """Let ``validate``'s and ``compile``'s objects go with the process instead of collecting them first.
+
+    When Python exits it runs the garbage collector over every object still alive, more than once, to free
+    memory the operating system takes back anyway. After compiling a 1000-node pipeline that is some 10^5
+    objects and 30 ms of a 0.26 s command. ``gc.freeze`` moves them out of the collector's sight; exiting is
+    otherwise unchanged (atexit handlers run, output is flushed, modules are cleared), except that objects
+    on reference cycles are not finalized. So only commands that hold nothing to close ask for it: a run
+    store's SQLite connection, for one, must close to fold its write-ahead log back into the database.
+    Only the console script gets here; ``main()``, which the tests call, leaves the collector alone.
+    """
+    gc.freeze()
 
 
 if __name__ == "__main__":
