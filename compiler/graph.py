@@ -14,6 +14,7 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from collections.abc import Iterator
+from functools import lru_cache
 
 from .spec import EdgeSpec, NodeSpec, Pipeline
 
@@ -37,8 +38,13 @@ class PortRef(tuple):
         return self[1]
 
 
+@lru_cache(maxsize=16384)
 def parse_port_ref(text: str) -> PortRef | None:
-    """``"load.table"`` → PortRef("load", "table"); None when it is not of that form."""
+    """``"load.table"`` → PortRef("load", "table"); None when it is not of that form.
+
+    Kept (a PortRef is immutable): validation and the graph each read every edge's two ends, and a
+    fan-out repeats one end on every edge.
+    """
     node, dot, port = text.rpartition(".")
     if not dot or not node or not port:
         return None

@@ -46,6 +46,7 @@ class _Checker:
         self.index_of: dict[str, int] = {}
         for index, node in enumerate(pipeline.spec.nodes):
             self.index_of.setdefault(node.id, index)
+        self._types: dict[str, type[NodeType] | None] = {}
 
     def node_error(self, node_id: str, message: str, *, param: str | None = None, path: tuple = (), warning: bool = False) -> None:
         index = self.index_of.get(node_id)
@@ -64,8 +65,11 @@ class _Checker:
         self.found.append(Diagnostic(severity, f"pipeline: {message}", line=self.lines.line(*path) if path else None))
 
     def node_type(self, node_id: str) -> type[NodeType] | None:
-        index = self.index_of.get(node_id)
-        return None if index is None else self.catalog.get(self.pipeline.spec.nodes[index].type)
+        """The type of the (first) node with this id, looked up once: each end of each edge asks."""
+        if node_id not in self._types:
+            index = self.index_of.get(node_id)
+            self._types[node_id] = None if index is None else self.catalog.get(self.pipeline.spec.nodes[index].type)
+        return self._types[node_id]
 
 
 def validate_pipeline(pipeline: Pipeline, catalog: Catalog, source_map: SourceMap | None = None) -> list[Diagnostic]:
@@ -197,32 +201,26 @@ def _check_edges(check: _Checker) -> dict[tuple[str, str], list[str]]:
     fed: dict[tuple[str, str], list[str]] = defaultdict(list)
     ids = list(check.index_of)
     for index, edge in enumerate(check.pipeline.spec.edges):
-        label = edge.label
         source, target = parse_port_ref(edge.from_), parse_port_ref(edge.to)
-        ok = True
-        for end, ref, raw in (("from", source, edge.from_), ("to", target, edge.to)):
-            if ref is None:
-                check.edge_error(index, label, f"'{raw}' must be written <node id>.<port>, e.g. 'load.table'")
-                ok = False
-            elif ref.node not in check.index_of:
-                check.edge_error(index, label, f"there is no node '{ref.node}'" + suggest(ref.node, ids))
-                ok = False
-        if not ok:
+        if source is None or target is None or source.node not in check.index_of or target.node not in check.index_of:
+            _report_ends(check, index, edge.label, ((source, edge.from_), (target, edge.to)), ids)
             continue
         out_type, in_type = check.node_type(source.node), check.node_type(target.node)
         out_port = out_type.output_port(source.port) if out_type else None
         in_port = in_type.input_port(target.port) if in_type else None
         if out_type and out_port is None:
-            check.edge_error(index, label, _no_port(source.node, out_type, "output", source.port), node=source.node)
+            check.edge_error(index, edge.label, _no_port(source.node, out_type, "output", source.port), node=source.node)
         if in_type and in_port is None:
-            check.edge_error(index, label, _no_port(target.node, in_type, "input", target.port), node=target.node)
+            check.edge_error(index, edge.label, _no_port(target.node, in_type, "input", target.port), node=target.node)
         if out_port and in_port and out_port.kind != in_port.kind:
-            check.edge_error(index, label, f"a {out_port.kind} cannot feed a {in_port.kind} input", node=target.node)
+            check.edge_error(index, edge.label, f"a {out_port.kind} cannot feed a {in_port.kind} input", node=target.node)
         fed[(target.node, target.port)].append(edge.from_)
     for (node_id, port), sources in fed.items():
+        if len(sources) == 1:  # almost every input: nothing to say
+            continue
         node_type = check.node_type(node_id)
         declared = node_type.input_port(port) if node_type else None
-        if len(sources) > 1 and not (declared and declared.many):
+        if not (declared and declared.many):
             check.node_error(node_id, f"input '{port}' is fed by {len(sources)} edges ({', '.join(sources)}); "
                              "an input takes exactly one")
         repeated = sorted(source for source, times in Counter(sources).items() if times > 1)
@@ -230,6 +228,15 @@ def _check_edges(check: _Checker) -> dict[tuple[str, str], list[str]]:
             check.node_error(node_id, f"input '{port}' is fed by {', '.join(repeated)} more than once; "
                              "connect each output once")
     return fed
+
+
+def _report_ends(check: _Checker, index: int, label: str, ends: tuple, ids: list[str]) -> None:
+    """An edge with an end that is not ``<node id>.<port>`` or names no node: one message per bad end."""
+    for ref, raw in ends:
+        if ref is None:
+            check.edge_error(index, label, f"'{raw}' must be written <node id>.<port>, e.g. 'load.table'")
+        elif ref.node not in check.index_of:
+            check.edge_error(index, label, f"there is no node '{ref.node}'" + suggest(ref.node, ids))
 
 
 def _no_port(node_id: str, node_type: type[NodeType], direction: str, port: str) -> str:
