@@ -64,24 +64,28 @@ def _collect_rarely() -> Iterator[None]:
     Reading a 1000-node pipeline makes some 10^5 short-lived objects (YAML nodes, dicts, models) that all
     die when the command ends, and almost none are cycles. Python's default, a collection after every 700
     new objects, ran the collector hundreds of times for nothing: 0.1 s of a 0.5 s compile. mypy raises
-    the threshold for the same reason. Not used by ``run``, which forks the run process from this one:
-    that process and its steps keep Python's settings.
+    the threshold for the same reason; at 200,000 a 1000-node compile is never collected. Not used by
+    ``run``, which forks the run process from this one: that process and its steps keep Python's settings.
 
-    These commands hold nothing that must be closed (no run store, no server), so the process may also
-    end without a last collection (``_skip_the_collector_at_exit``).
+    In the console script (``entrypoint``) the process ends with the command, and these commands hold
+    nothing that must be closed (no run store, no server). So their objects are then frozen (``gc.freeze``)
+    instead of collected: otherwise the first allocation after the threshold is restored collects them all
+    (3 ms), and Python's passes over every live object at exit take another 30 ms of a 0.26 s compile, to
+    free memory the operating system takes back anyway. Frozen objects are not finalized if they are on a
+    reference cycle, which is why a command with a SQLite connection to close must not come here.
     """
-    global _nothing_to_close
     before = gc.get_threshold()
-    gc.set_threshold(50_000, 20, 100)
+    gc.set_threshold(200_000, 20, 100)
     try:
         yield
     finally:
+        if _process_ends_with_the_command:
+            gc.freeze()
         gc.set_threshold(*before)
-        _nothing_to_close = True
 
 
-#: set by ``_collect_rarely``: the command only read and wrote files, see ``_skip_the_collector_at_exit``
-_nothing_to_close = False
+#: set by ``entrypoint``: this process is the console script, and exits when the command returns
+_process_ends_with_the_command = False
 
 
 @contextmanager
@@ -343,24 +347,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entrypoint() -> None:
-    code = main()
-    if _nothing_to_close:
-        _skip_the_collector_at_exit()
-    sys.exit(code)
-
-
-def _skip_the_collector_at_exit() -> None:
-    """Let ``validate``'s and ``compile``'s objects go with the process instead of collecting them first.
-
-    When Python exits it runs the garbage collector over every object still alive, more than once, to free
-    memory the operating system takes back anyway. After compiling a 1000-node pipeline that is some 10^5
-    objects and 30 ms of a 0.26 s command. ``gc.freeze`` moves them out of the collector's sight; exiting is
-    otherwise unchanged (atexit handlers run, output is flushed, modules are cleared), except that objects
-    on reference cycles are not finalized. So only commands that hold nothing to close ask for it: a run
-    store's SQLite connection, for one, must close to fold its write-ahead log back into the database.
-    Only the console script gets here; ``main()``, which the tests call, leaves the collector alone.
-    """
-    gc.freeze()
+    global _process_ends_with_the_command
+    _process_ends_with_the_command = True  # main(), which the tests call in their process, leaves the collector alone
+    sys.exit(main())
 
 
 if __name__ == "__main__":
