@@ -5,6 +5,7 @@
     ├── NodeInputError               a node got data it cannot use (the user's data or wiring)
     ├── ArtifactReadError            a saved artifact is missing, corrupt or holds untrusted types
     ├── compiler.errors.SpecError    a pipeline file or spec is invalid (defined in compiler/)
+    ├── studio.compile_output.OutputError  `compile -o` would replace a pipeline, or cannot write there
     └── runtime.errors.*             run-time failures (defined in runtime/)
 
 The base lives in the lowest layer so that every layer above can subclass it

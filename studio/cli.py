@@ -198,6 +198,10 @@ def compile_command(
     With ``--target kubernetes``, OUT ending in .yaml/.yml is one multi-document
     file; any other OUT is a folder with one file per object.
     """
+    if output is not None:  # before compiling: a mistyped -o must not replace a pipeline (studio/compile_output.py)
+        from .compile_output import check_output
+
+        check_output(file, output, "manifests" if target == "kubernetes" else "plan")
     if target == "kubernetes":
         settings = dict(namespace=namespace, pvc=pvc, mount_path=mount_path, bucket=bucket, bucket_secret=bucket_secret,
                         run_id=run_id, image_registry=image_registry, plan_configmap=plan_configmap,
@@ -215,8 +219,9 @@ def compile_command(
     if output is None:
         sys.stdout.write(text)
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    from .compile_output import write_text
+
+    write_text(output, text)
     _say(out, f"wrote {output} ({len(plan.steps)} steps)")
 
 
@@ -240,6 +245,8 @@ def _compile_kubernetes(file: Path, output: Optional[Path], artifact_root: Optio
     from compiler.yaml_io import dump_yaml
     from nodes import default_catalog
 
+    from .compile_output import write_folder, write_text
+
     try:
         options = KubernetesEmitOptions(**{key: value for key, value in settings.items() if value is not None})
     except ValidationError as exc:
@@ -258,13 +265,11 @@ def _compile_kubernetes(file: Path, output: Optional[Path], artifact_root: Optio
     if output is None:
         sys.stdout.write(dump_manifests(documents))
     elif output.suffix in (".yaml", ".yml"):
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(dump_manifests(documents), encoding="utf-8")
+        write_text(output, dump_manifests(documents))
     else:
-        output.mkdir(parents=True, exist_ok=True)
-        for index, document in enumerate(documents, start=1):
-            name = f"{index:02d}-{document['kind'].lower()}-{document['metadata']['name']}.yaml"
-            (output / name).write_text(dump_yaml(document), encoding="utf-8")
+        files = {f"{index:02d}-{document['kind'].lower()}-{document['metadata']['name']}.yaml": dump_yaml(document)
+                 for index, document in enumerate(documents, start=1)}
+        write_folder(output, files)
     if output is not None:
         _say(out, f"wrote {output} ({len(documents)} objects for {len(plan.steps)} steps, namespace {options.namespace})")
 

@@ -289,6 +289,50 @@ def test_compile_prints_warnings(write, iris_doc, tmp_path: Path, capsys) -> Non
     assert f"{path}: warning: node 'spare': is not connected to anything" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("target", ["plan", "kubernetes"])
+def test_compile_refuses_to_write_over_the_pipeline_it_compiles(target, tmp_path: Path, capsys) -> None:
+    source = next(p for p in EXAMPLES if p.name == "iris-classifier.yaml")
+    mine = tmp_path / "mine.yaml"
+    mine.write_bytes(source.read_bytes())
+    for output in (mine, tmp_path / "." / "mine.yaml", tmp_path / "link.yaml"):
+        if output.name == "link.yaml":
+            output.symlink_to(mine)
+        assert main(["compile", str(mine), "--target", target, "-o", str(output)]) == 2
+        assert "is the pipeline being compiled; writing there would replace the pipeline" in capsys.readouterr().err
+    assert mine.read_bytes() == source.read_bytes()
+
+
+@pytest.mark.parametrize("target", ["plan", "kubernetes"])
+def test_compile_refuses_to_write_over_another_pipeline_but_replaces_its_own_output(target, tmp_path: Path, capsys) -> None:
+    source = next(p for p in EXAMPLES if p.name == "iris-classifier.yaml")
+    other = tmp_path / "other.yaml"
+    other.write_text(dump_yaml({"apiVersion": "pipecanvas/v1", "kind": "Pipeline", "metadata": {"name": "other"},
+                                "spec": {"nodes": [], "edges": []}}), encoding="utf-8")
+    kept = other.read_bytes()
+    assert main(["compile", str(source), "--target", target, "-o", str(other)]) == 2
+    assert "holds a pipeline (kind: Pipeline); compile does not overwrite pipelines" in capsys.readouterr().err
+    assert other.read_bytes() == kept
+    plan = tmp_path / "plan.yaml"
+    for _ in range(2):  # compiling again replaces the previous output
+        assert main(["compile", str(source), "--target", target, "-o", str(plan)]) == 0
+    assert "kind: Pipeline\n" not in plan.read_text(encoding="utf-8")
+
+
+def test_compile_to_a_place_it_cannot_write_exits_2_naming_it(tmp_path: Path, capsys) -> None:
+    source = next(p for p in EXAMPLES if p.name == "iris-classifier.yaml")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    cases = [
+        (["-o", str(tmp_path)], f"error: {tmp_path} is a folder; give a file name, e.g. {tmp_path / 'plan.yaml'}"),
+        (["-o", str(blocker / "plan.yaml")], f"error: cannot write {blocker / 'plan.yaml'}: "),
+        (["--target", "kubernetes", "-o", str(blocker)], f"error: {blocker} is a file; give a folder"),
+    ]
+    for options, message in cases:
+        assert main(["compile", str(source), *options]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(message) and "unexpected" not in err and len(err.strip().splitlines()) == 1, err
+
+
 def test_compile_to_an_unknown_target_exits_2(capsys) -> None:
     source = EXAMPLES[0]
     assert main(["compile", str(source), "--target", "helm"]) == 2
