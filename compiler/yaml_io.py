@@ -333,7 +333,10 @@ def read_pipeline_file(path: str | Path) -> LoadedPipeline:
         size = file.stat().st_size
         if size > MAX_BYTES:
             raise YamlError(f"the file is {size / 1e6:.1f} MB; pipeline files may be at most {MAX_BYTES // (1024 * 1024)} MB")
-        data = file.read_bytes()
+        with file.open("rb") as handle:  # at most one byte over the limit: a pipe or a device has no size to check
+            data = handle.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise YamlError(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB, the most a pipeline file may be")
     except FileNotFoundError:
         raise YamlError(f"file '{path}' was not found") from None
     except IsADirectoryError:

@@ -233,6 +233,22 @@ def test_a_folder_exits_2(tmp_path: Path, capsys) -> None:
     assert error_lines(capsys.readouterr().err) == [f"{tmp_path}: error: '{tmp_path}' is a folder, not a pipeline file"]
 
 
+@pytest.mark.parametrize("command", ["validate", "compile"])
+def test_an_endless_stream_is_refused_at_the_size_limit(command, capsys) -> None:
+    # /dev/zero has no size to check beforehand: reading it whole never ended (and took all memory)
+    assert main([command, "/dev/zero"]) == 2
+    assert error_lines(capsys.readouterr().err) == [
+        "/dev/zero: error: the file is larger than 5 MB, the most a pipeline file may be"]
+
+
+def test_a_pipeline_can_come_from_a_pipe(tmp_path: Path) -> None:
+    source = next(p for p in EXAMPLES if p.name == "iris-classifier.yaml")
+    done = subprocess.run([sys.executable, "-m", "studio.cli", "validate", "/dev/stdin"], input=source.read_bytes(),
+                          capture_output=True, env={**os.environ, "PIPECANVAS_HOME": str(tmp_path / "home")}, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert b"/dev/stdin: valid (6 nodes" in done.stdout
+
+
 def test_a_missing_argument_is_a_usage_error(capsys) -> None:
     assert main(["validate"]) == 2
     assert "Missing argument" in capsys.readouterr().err
