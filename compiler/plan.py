@@ -251,9 +251,9 @@ def dump_plan_yaml(plan: ExecutionPlan) -> str:
     return dump_plain_yaml(plan.model_dump(mode="json", by_alias=True, exclude_none=True))
 
 
-def load_plan_yaml(text: str) -> ExecutionPlan:
-    from .yaml_io import load_yaml_document
+def load_plan_yaml(text: str | bytes) -> ExecutionPlan:
+    from .yaml_io import PLAN_LIMITS, load_yaml_document
 
-    document, _ = load_yaml_document(text)
+    document, _ = load_yaml_document(text, PLAN_LIMITS)
     return ExecutionPlan.model_validate(document)
 

@@ -28,6 +28,9 @@ from .pydantic_messages import describe_error
 from .spec import Pipeline
 
 __all__ = [
+    "PIPELINE_LIMITS",
+    "PLAN_LIMITS",
+    "ReadLimits",
     "MAX_BYTES",
     "MAX_ALIASES",
     "MAX_VALUES",
@@ -35,6 +38,7 @@ __all__ = [
     "SourceMap",
     "LoadedPipeline",
     "load_yaml_document",
+    "read_capped",
     "parse_pipeline",
     "read_pipeline_file",
     "dump_yaml",
@@ -45,6 +49,24 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_ALIASES = 100
 MAX_VALUES = 200_000
 MAX_DEPTH = 64
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """How big a document of one kind may be, in bytes and in values (aliases expanded)."""
+
+    max_bytes: int
+    max_values: int
+    #: what the messages call these documents ("pipeline files")
+    kind: str
+
+
+PIPELINE_LIMITS = ReadLimits(MAX_BYTES, MAX_VALUES, "pipeline files")
+#: A plan is pipecanvas's expansion of a pipeline: about 600 bytes and 30 values a step, against as little as
+#: 25 bytes and 5 values a node in the pipeline file. With the pipeline limits a pipeline of 6000 nodes compiled,
+#: and then its plan could not be read back by a step's pod or a resume. These cover the plan of any pipeline
+#: that fits the pipeline limits; aliases and depth are limited as for pipelines.
+PLAN_LIMITS = ReadLimits(64 * 1024 * 1024, 10 * MAX_VALUES, "plans")
 _EMPTY = "the file is empty; a pipeline needs apiVersion, kind, metadata and spec"
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -68,20 +90,24 @@ class LoadedPipeline:
     source: str
 
 
-def _decode(data: bytes | str) -> str:
+def _too_big(size: str, limits: ReadLimits) -> YamlError:
+    return YamlError(f"the file is {size}; {limits.kind} may be at most {limits.max_bytes // (1024 * 1024)} MB")
+
+
+def _decode(data: bytes | str, limits: ReadLimits) -> str:
     if isinstance(data, str):
         raw_len = len(data.encode("utf-8", errors="replace"))
         text = data
     else:
         raw_len = len(data)
-        if raw_len <= MAX_BYTES and b"\x00" in data:
+        if raw_len <= limits.max_bytes and b"\x00" in data:
             raise YamlError("this is not a pipeline file: it contains binary data")
         try:
-            text = data.decode("utf-8-sig") if raw_len <= MAX_BYTES else ""
+            text = data.decode("utf-8-sig") if raw_len <= limits.max_bytes else ""
         except UnicodeDecodeError:
             raise YamlError("this is not a pipeline file: it is not UTF-8 text") from None
-    if raw_len > MAX_BYTES:
-        raise YamlError(f"the file is {raw_len / 1e6:.1f} MB; pipeline files may be at most {MAX_BYTES // (1024 * 1024)} MB")
+    if raw_len > limits.max_bytes:
+        raise _too_big(f"{raw_len / 1e6:.1f} MB", limits)
     if "\x00" in text:
         raise YamlError("this is not a pipeline file: it contains binary data")
     return text
@@ -99,7 +125,8 @@ def _twice(key: str, first_line: int, key_node: yaml.Node) -> YamlError:
 class _Walk:
     """Checks the composed node tree (aliases, size, depth, duplicate keys) and records line numbers."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_values: int = MAX_VALUES) -> None:
+        self.max_values = max_values
         self.sizes: dict[int, int] = {}
         self.open: set[int] = set()
         self.lines: dict[Path_, int] = {}
@@ -117,9 +144,9 @@ class _Walk:
         self.open.add(key)
         total = 1 + sum(self.size(child, child_path, depth + 1) for child, child_path in self._children(node, path))
         self.open.discard(key)
-        if total > MAX_VALUES:
+        if total > self.max_values:
             raise YamlError(
-                f"the file expands to more than {MAX_VALUES:,} values (aliases repeat too much); it is refused",
+                f"the file expands to more than {self.max_values:,} values (aliases repeat too much); it is refused",
                 line=node.start_mark.line + 1,
             )
         self.sizes[key] = total
@@ -159,7 +186,8 @@ class _PlainTree:
     constructor. Anything else raises ``_NotPlain``, and the file is read the two-pass way.
     """
 
-    def __init__(self, loader: Any) -> None:
+    def __init__(self, loader: Any, max_values: int = MAX_VALUES) -> None:
+        self.max_values = max_values
         self.construct = loader.construct_object
         self.lines: dict[Path_, int] = {}
         self.count = 0
@@ -171,8 +199,8 @@ class _PlainTree:
         if depth > MAX_DEPTH:
             raise _too_deep(node)
         self.count += 1
-        if self.count > MAX_VALUES:
-            raise YamlError(f"the file has more than {MAX_VALUES:,} values; it is refused", line=node.start_mark.line + 1)
+        if self.count > self.max_values:
+            raise YamlError(f"the file has more than {self.max_values:,} values; it is refused", line=node.start_mark.line + 1)
         self.lines.setdefault(path, node.start_mark.line + 1)
         kind = node.__class__
         if kind is yaml.ScalarNode:
@@ -201,15 +229,15 @@ class _PlainTree:
         return built
 
 
-def _build_document(loader: Any, node: yaml.Node, may_share: bool) -> tuple[Any, dict[Path_, int]]:
+def _build_document(loader: Any, node: yaml.Node, may_share: bool, max_values: int) -> tuple[Any, dict[Path_, int]]:
     """The document and its line numbers: in one pass when it can be (``_PlainTree``), else checked, then built."""
     if not may_share:
         try:
-            tree = _PlainTree(loader)
+            tree = _PlainTree(loader, max_values)
             return tree.value(node, (), 0), tree.lines
         except _NotPlain:
             pass
-    walk = _Walk()
+    walk = _Walk(max_values)
     walk.size(node, (), 0)
     return loader.construct_document(node), walk.lines
 
@@ -228,9 +256,9 @@ def _count_aliases(text: str) -> int:
     return count
 
 
-def load_yaml_document(data: bytes | str) -> tuple[Any, SourceMap]:
-    """Safely load one YAML document with the limits above. Raises ``YamlError``."""
-    text = _decode(data)
+def load_yaml_document(data: bytes | str, limits: ReadLimits = PIPELINE_LIMITS) -> tuple[Any, SourceMap]:
+    """Safely load one YAML document with the limits above (``limits`` for its size). Raises ``YamlError``."""
+    text = _decode(data, limits)
     if not text.strip():
         raise YamlError(_EMPTY)
     try:
@@ -241,7 +269,7 @@ def load_yaml_document(data: bytes | str) -> tuple[Any, SourceMap]:
             node = loader.get_single_node()
             if node is None:
                 raise YamlError(_EMPTY)
-            document, lines = _build_document(loader, node, may_share="*" in text)
+            document, lines = _build_document(loader, node, may_share="*" in text, max_values=limits.max_values)
         finally:
             loader.dispose()
     except yaml.reader.ReaderError as exc:
@@ -332,11 +360,10 @@ def read_pipeline_file(path: str | Path) -> LoadedPipeline:
     try:
         size = file.stat().st_size
         if size > MAX_BYTES:
-            raise YamlError(f"the file is {size / 1e6:.1f} MB; pipeline files may be at most {MAX_BYTES // (1024 * 1024)} MB")
-        with file.open("rb") as handle:  # at most one byte over the limit: a pipe or a device has no size to check
-            data = handle.read(MAX_BYTES + 1)
+            raise _too_big(f"{size / 1e6:.1f} MB", PIPELINE_LIMITS)
+        data = read_capped(file.open("rb"), MAX_BYTES)
         if len(data) > MAX_BYTES:
-            raise YamlError(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB, the most a pipeline file may be")
+            raise _too_big(f"larger than {MAX_BYTES // (1024 * 1024)} MB", PIPELINE_LIMITS)
     except FileNotFoundError:
         raise YamlError(f"file '{path}' was not found") from None
     except IsADirectoryError:
@@ -344,6 +371,13 @@ def read_pipeline_file(path: str | Path) -> LoadedPipeline:
     except OSError as exc:
         raise YamlError(f"file '{path}' could not be read: {exc.strerror or exc}") from None
     return parse_pipeline(data, source=str(path))
+
+
+def read_capped(handle: Any, max_bytes: int) -> bytes:
+    """At most ``max_bytes`` + 1 bytes from ``handle`` (then closed), so that a caller can tell "too big" from an
+    endless source: a pipe or a device such as ``/dev/zero`` has no size to check first."""
+    with handle:
+        return handle.read(max_bytes + 1)
 
 
 class _CanonicalDumper(yaml.SafeDumper):

@@ -81,9 +81,10 @@ def _load_plan(uri: str):
     import fsspec
 
     from compiler.plan import load_plan_yaml
+    from compiler.yaml_io import PLAN_LIMITS, read_capped
 
-    with fsspec.open(uri, "r", encoding="utf-8") as handle:
-        return load_plan_yaml(handle.read())
+    # the plan is on a shared volume or bucket, so it is read as untrusted: never more than a plan may be
+    return load_plan_yaml(read_capped(fsspec.open(uri, "rb").open(), PLAN_LIMITS.max_bytes))
 
 
 class _EndpointLauncherOnDemand:

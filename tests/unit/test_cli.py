@@ -238,7 +238,7 @@ def test_an_endless_stream_is_refused_at_the_size_limit(command, capsys) -> None
     # /dev/zero has no size to check beforehand: reading it whole never ended (and took all memory)
     assert main([command, "/dev/zero"]) == 2
     assert error_lines(capsys.readouterr().err) == [
-        "/dev/zero: error: the file is larger than 5 MB, the most a pipeline file may be"]
+        "/dev/zero: error: the file is larger than 5 MB; pipeline files may be at most 5 MB"]
 
 
 def test_a_pipeline_can_come_from_a_pipe(tmp_path: Path) -> None:

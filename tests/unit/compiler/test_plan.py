@@ -378,3 +378,24 @@ def test_the_order_of_edges_into_a_many_input_keeps_the_key(make_node, pipeline_
     fewer = compile_doc(_compare_doc(make_node, pipeline_doc, [("boost.model", "compare.models")]))
     assert keys(one) == keys(other)
     assert changed(one, fewer) == {"compare"}
+
+
+def test_the_plan_of_a_pipeline_of_6000_nodes_reads_back(tmp_path) -> None:
+    """A plan is about six times its pipeline: read with the pipeline file's limits, a 6000-node pipeline
+    compiled, and then its plan was refused ("more than 200,000 values") by a step's pod and by resume."""
+    from compiler import YamlError, dump_yaml, parse_pipeline
+    from compiler.yaml_io import MAX_VALUES, PLAN_LIMITS, load_yaml_document
+    from nodes import default_catalog
+
+    nodes = [{"id": "n0", "type": "data.sample", "params": {"dataset": "iris"}}]
+    nodes += [{"id": f"n{i}", "type": "prepare.split"} for i in range(1, 6000)]
+    edges = [{"from": f"n{i - 1}.{'table' if i == 1 else 'train'}", "to": f"n{i}.table"} for i in range(1, 6000)]
+    loaded = parse_pipeline(dump_yaml({"apiVersion": "pipecanvas/v1", "kind": "Pipeline", "metadata": {"name": "big"},
+                                       "spec": {"nodes": nodes, "edges": edges}}))
+    plan = compile_plan(loaded.pipeline, default_catalog(), str(tmp_path))
+    text = dump_plan_yaml(plan)
+
+    with pytest.raises(YamlError, match=f"pipeline files may be at most 5 MB|more than {MAX_VALUES:,} values"):
+        load_yaml_document(text)  # a pipeline file this big is refused, as before
+    assert load_plan_yaml(text.encode()) == plan
+    assert len(text.encode()) < PLAN_LIMITS.max_bytes
