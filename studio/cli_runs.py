@@ -116,7 +116,8 @@ def run_command(
     from compiler import read_pipeline_file
     from runtime.run_store import open_store
 
-    loaded = read_pipeline_file(file)
+    with _about(file):  # a file that cannot be read is reported as validate reports it: FILE:LINE: error
+        loaded = read_pipeline_file(file)
     store = open_store()
     cluster = _cluster_settings(context=context, namespace=namespace, pvc=pvc, mount_path=mount_path, bucket=bucket,
                                 bucket_secret=bucket_secret, image_registry=image_registry)

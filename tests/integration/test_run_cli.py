@@ -63,6 +63,17 @@ def test_run_of_an_invalid_pipeline_exits_2_without_a_traceback(cli, tmp_path, p
     assert not (home / "runs").exists() or not any((home / "runs").iterdir()), "an invalid pipeline started a run"
 
 
+def test_run_of_a_file_that_is_not_yaml_says_where_as_validate_does(cli, tmp_path, home):
+    path = tmp_path / "broken.yaml"
+    path.write_text("apiVersion: pipecanvas/v1\nspec: [\n", encoding="utf-8")
+
+    ran, validated = cli("run", path), cli("validate", path)
+
+    assert ran.returncode == validated.returncode == 2
+    assert ran.stderr.strip() == validated.stderr.strip().splitlines()[0]
+    assert ran.stderr.startswith(f"{path}:3: error: this is not valid YAML")
+
+
 def test_runs_show_and_logs_describe_a_finished_run(cli, tmp_path, pipeline_doc):
     run_id = json.loads(cli("run", _chain(tmp_path, pipeline_doc), "--json").stdout)["run_id"]
 
