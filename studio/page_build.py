@@ -44,6 +44,8 @@ _PAGE_STYLE = f"""<style>
 .st-key-{_PANEL_KEY} {{ max-height: calc(100vh - 10.5rem); overflow-y: auto; overflow-x: hidden; padding-right: 0.4rem; }}
 [class*="st-key-problem-"] button, [class*="st-key-problem-"] button * {{ justify-content: flex-start; text-align: left; }}
 .st-key-run button, .st-key-cancel button, .st-key-resume button {{ padding-left: 0.4rem; padding-right: 0.4rem; }}
+[data-testid="stColumn"]:has(.st-key-run), [data-testid="stColumn"]:has(.st-key-cancel),
+[data-testid="stColumn"]:has(.st-key-resume) {{ min-width: max-content; }}
 </style>"""
 #: The canvas polls the run store faster, so a step's new state shows within a second (benchmarks/canvas.py).
 _CANVAS_POLL_SECONDS = 0.25
@@ -359,7 +361,8 @@ def build_page() -> None:
     with st.container():  # always there, so the question appearing does not shift (and re-create) the canvas
         _confirm_replace(s)
     # One bar above the canvas (name, Run, Cancel, Resume, state), so the canvas gets the window's height.
-    # The buttons' share keeps "Resume" whole in a 1024-pixel window with the sidebar open (tests/e2e: the bar).
+    # The buttons' share keeps "Resume" whole in a 1024-pixel window with the sidebar open; in a narrower one
+    # their columns keep their labels' width (_PAGE_STYLE) and the run's line wraps below (tests/e2e: the bar).
     bar = st.columns([2.6, 1.25, 1.25, 1.25, 3.65], vertical_alignment="bottom")
     with bar[0]:
         _name_input(s)

@@ -67,10 +67,11 @@ def test_the_panel_is_beside_the_canvas_which_fills_the_window(browser, studio_u
         context.close()
 
 
-@pytest.mark.parametrize("size", [(1024, 700), (1280, 720)], ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", [(800, 600), (900, 700), (1024, 700), (1280, 720)], ids=lambda s: f"{s[0]}x{s[1]}")
 def test_the_run_buttons_show_their_whole_label(browser, studio_url: str, size) -> None:
     """At 1024 pixels with the sidebar open the bar's buttons read "▶ …", "Ca…", "Re…" (Streamlit cuts a label
-    that does not fit with an ellipsis); an analyst must see which button is which."""
+    that does not fit with an ellipsis); an analyst must see which button is which. 800 pixels is a 1280-pixel
+    laptop screen at 160% zoom, with the sidebar still open."""
     context = browser.new_context(viewport={"width": size[0], "height": size[1]})
     try:
         page = context.new_page()
