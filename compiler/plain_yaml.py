@@ -71,6 +71,11 @@ def _key(key: Any) -> str:
     return _string(key) if isinstance(key, str) else json.dumps(str(key))
 
 
+#: YAML reads a key written as ``key:`` only up to 1024 characters; a longer one (a column name, say) is written
+#: as an explicit key (``? key`` then ``: value``), or the plan could not be read back
+_LONGEST_IMPLICIT_KEY = 1000
+
+
 @lru_cache(maxsize=4096, typed=True)  # typed: the keys 1 and True must not share a line
 def _head(indent: str, key: Any) -> str:
     """``indent`` and ``key:``; cached because every step repeats the same keys at the same depths."""
@@ -95,6 +100,9 @@ def _emit(value: Any, indent: str, out: list[str], lead: str | None = None) -> N
     if isinstance(value, dict):
         for key, item in value.items():
             head = _head(indent, key)
+            if len(head) - len(indent) > _LONGEST_IMPLICIT_KEY:  # "? key" on its line, then ": value"
+                append((lead or indent) + "? " + head[len(indent):-1])
+                head, lead = indent + ":", None
             if lead is not None:
                 head, lead = lead + head[len(indent):], None
             kind = type(item)

@@ -13,20 +13,29 @@ from nodes import default_catalog
 
 # any text a form field or a file name can hold (lone surrogates cannot be written as UTF-8 at all)
 _TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+_KEYS = _TEXT | st.text("ab ", min_size=1000, max_size=1100)  # and keys too long to be written plainly
 _SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _TEXT
 _PLAIN_DATA = st.recursive(
     _SCALARS,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(_TEXT, children, max_size=4),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(_KEYS, children, max_size=4),
     max_leaves=30,
 )
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(_TEXT, _PLAIN_DATA, min_size=1, max_size=5))  # a plan is never empty
+@given(st.dictionaries(_KEYS, _PLAIN_DATA, min_size=1, max_size=5))  # a plan is never empty
 def test_anything_plain_comes_back_equal(document):
     text = dump_plain_yaml(document)
     assert yaml.load(text, Loader=yaml.CSafeLoader) == document
     assert load_yaml_document(text)[0] == document  # the reader the step entrypoint uses, with its limits
+
+
+def test_keys_longer_than_yaml_reads_as_plain_keys_come_back():
+    long, spaced = "x" * 1100, "a column " * 130
+    document = {long: "y", "nested": {spaced: {long: [1, {long: None}]}}, "items": [{long: 1, "b": 2}, {"c": {long: []}}]}
+    text = dump_plain_yaml(document)
+    assert yaml.load(text, Loader=yaml.CSafeLoader) == document
+    assert load_yaml_document(text)[0] == document
 
 
 def test_characters_yaml_reads_as_line_breaks_or_refuses_are_escaped():
