@@ -36,6 +36,7 @@ from .checks import check_plan
 from .names import dns_name, label_value
 from .options import KubernetesEmitOptions, ManifestError
 from .pods import (
+    GPU_RESOURCE,
     PLAN_MOUNT_PATH,
     base_env,
     container_security_context,
@@ -69,6 +70,7 @@ INPUT_ERROR_EXIT_CODE = 3
 SERVER_PORT = 8080
 #: what a deploy step's own pod requests (no CPU limit): it calls the API and waits for its server
 DEPLOY_STEP_CPU = "50m"
+DEPLOY_STEP_CPU_LIMIT = "1"
 _STEP_CONTAINER = "step"
 _SERVER_CONTAINER = "server"
 _CONFIGMAP_LIMIT = 1_000_000  # the API server refuses ConfigMaps over 1 MiB, keys and metadata included
@@ -199,19 +201,21 @@ def _failure_policy() -> dict[str, Any]:
 
 
 def _step_resources(step: PlannedStep) -> dict[str, Any]:
-    """The node's resources; a deploy step's pod only applies the server and waits, so it asks for little CPU.
+    """The node's resources; a deploy step's pod only applies the server and waits, so it asks for little.
 
-    Its server gets the node's CPU. Were the step's pod to hold the same, a full node could not place the
-    server while the step waits for it (the server stays Pending on "Insufficient cpu" until the step
-    gives up). Memory stays the node's: the step loads the model once to check it.
+    Its server gets the node's CPU and GPUs. Were the step's pod to hold the same, a full node (or a cluster
+    with one free GPU) could not place the server while the step waits for it: the server stays Pending on
+    "Insufficient cpu" or "Insufficient nvidia.com/gpu" until the step gives up. The step still has a CPU
+    limit, as every container does (a namespace quota on ``limits.cpu`` refuses a pod without one). Memory
+    stays the node's: the step loads the model once to check it.
     """
     found = resource_requirements(step.resources)
     if step.type != ENDPOINT_TYPE:
         return found
+    for part in ("requests", "limits"):
+        found.get(part, {}).pop(GPU_RESOURCE, None)
     found.setdefault("requests", {})["cpu"] = DEPLOY_STEP_CPU
-    found.get("limits", {}).pop("cpu", None)
-    if "limits" in found and not found["limits"]:
-        del found["limits"]
+    found.setdefault("limits", {})["cpu"] = DEPLOY_STEP_CPU_LIMIT
     return found
 
 
@@ -234,7 +238,7 @@ def emit_job(step: PlannedStep, plan: ExecutionPlan, options: KubernetesEmitOpti
         "securityContext": container_security_context(),
         "volumeMounts": storage_mounts(options, plan_configmap=configmap is not None),
     }
-    gpus = step.resources.gpu or 0
+    gpus = 0 if step.type == ENDPOINT_TYPE else step.resources.gpu or 0  # a deploy step's GPUs are its server's
     spec = pod_spec([container], options, step.kubernetes, gpus=gpus, restart_policy="Never",
                     api_access=step.type == ENDPOINT_TYPE, plan_configmap=configmap)
     return {

@@ -406,10 +406,28 @@ def test_a_deploy_steps_own_pod_asks_for_little_cpu_so_its_server_fits_beside_it
     serve = plan.step("serve")
 
     step_resources = container(jobs["serve"])["resources"]
-    assert step_resources["requests"]["cpu"] == "50m" and "cpu" not in step_resources.get("limits", {})
+    assert step_resources["requests"]["cpu"] == "50m" and step_resources["limits"]["cpu"] == "1"  # quotas need a limit
     assert container(deployment)["resources"]["requests"]["cpu"] == serve.resources.cpu  # the server: the node's
     train = container(jobs["train"])["resources"]
     assert train["requests"]["cpu"] == train["limits"]["cpu"] == plan.step("train").resources.cpu
+
+
+def test_a_deploy_steps_own_pod_leaves_the_gpus_to_its_server(iris_doc, plan_of) -> None:
+    """With one free GPU, a step pod holding it would keep its own server Pending until the step gave up."""
+    from compiler.emitters.kubernetes.pods import GPU_RESOURCE
+
+    document = iris_doc()
+    for node in document["spec"]["nodes"]:
+        if node["type"] == "deploy.endpoint":
+            node["resources"] = {"gpu": 1, "cpu": "2", "memory": "2Gi"}
+    documents = emit_kubernetes(plan_of(document), PVC)
+    job = job_for(documents, "serve")
+    (deployment,) = of_kind(documents, "Deployment")
+
+    step = container(job)["resources"]
+    assert GPU_RESOURCE not in step.get("requests", {}) and GPU_RESOURCE not in step["limits"]
+    assert not any(t.get("key") == GPU_RESOURCE for t in job["spec"]["template"]["spec"].get("tolerations", []))
+    assert container(deployment)["resources"]["limits"][GPU_RESOURCE] in (1, "1")
 
 
 def test_only_deploy_steps_have_a_model_server() -> None:
