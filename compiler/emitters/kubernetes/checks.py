@@ -68,6 +68,9 @@ def _scheduling_problems(step: PlannedStep) -> list[str]:
             problems.append(f"{where}: toleration {number} has no key, so its operator must be Exists")
         if toleration.key and not is_label_key(toleration.key):
             problems.append(f"{where}: toleration {number} key '{toleration.key}' is not a valid label key")
+        if toleration.toleration_seconds is not None and toleration.effect != "NoExecute":
+            problems.append(f"{where}: toleration {number} has tolerationSeconds, so its effect must be NoExecute "
+                            "(the API server refuses it otherwise)")
     return problems
 
 

@@ -149,11 +149,19 @@ def scheduling(kubernetes: KubernetesOptions | None, gpus: int) -> dict[str, Any
         found["nodeSelector"] = dict(sorted(kubernetes.node_selector.items()))
     own = (kubernetes.tolerations or []) if kubernetes else []
     tolerations = [toleration.model_dump(by_alias=True, exclude_none=True) for toleration in own]
-    if gpus > 0 and not any(t.get("key") == GPU_RESOURCE for t in tolerations):
+    if gpus > 0 and not any(_tolerates_gpu_taint(t) for t in tolerations):
         tolerations.append({"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"})
     if tolerations:
         found["tolerations"] = tolerations
     return found
+
+
+def _tolerates_gpu_taint(toleration: dict[str, Any]) -> bool:
+    """Whether a toleration of the node's own already covers the usual ``nvidia.com/gpu:NoSchedule`` taint
+    (whatever its value): one for ``NoExecute`` alone, say, does not, and the step could not land."""
+    key_matches = toleration.get("key") == GPU_RESOURCE or (not toleration.get("key") and toleration.get("operator") == "Exists")
+    any_value = toleration.get("operator") == "Exists"
+    return key_matches and any_value and toleration.get("effect") in (None, "NoSchedule")
 
 
 def image_reference(image: str, registry: str | None) -> str:

@@ -211,14 +211,34 @@ def test_scheduling_options_the_api_server_would_refuse_are_reported_on_their_no
     document = iris_doc()
     train = next(n for n in document["spec"]["nodes"] if n["id"] == "train")
     train["kubernetes"] = {"queue": "Team GPU", "nodeSelector": {"pool": "a b"},
-                           "tolerations": [{"key": "x", "operator": "Exists", "value": "y"}]}
+                           "tolerations": [{"key": "x", "operator": "Exists", "value": "y"},
+                                           {"key": "spot", "operator": "Exists", "effect": "NoSchedule",
+                                            "tolerationSeconds": 60}]}
     with pytest.raises(ManifestError) as caught:
         emit_kubernetes(plan_of(document), PVC)
     assert caught.value.problems == [
         "node 'train': queue 'Team GPU' is not a valid Kueue LocalQueue name",
         "node 'train': nodeSelector value 'a b' (for 'pool') is not a valid label value",
         "node 'train': toleration 1 has operator Exists, so it cannot have a value",
+        "node 'train': toleration 2 has tolerationSeconds, so its effect must be NoExecute "
+        "(the API server refuses it otherwise)",
     ]
+
+
+@pytest.mark.parametrize("own, extra", [
+    ({"key": "nvidia.com/gpu", "operator": "Equal", "value": "present", "effect": "NoExecute"}, True),  # not NoSchedule
+    ({"key": "nvidia.com/gpu", "operator": "Equal", "value": "present", "effect": "NoSchedule"}, True),  # one value only
+    ({"key": "nvidia.com/gpu", "operator": "Exists"}, False),  # every effect, every value
+    ({"operator": "Exists"}, False),  # every taint
+])
+def test_a_gpu_step_tolerates_the_gpu_taint_unless_its_own_tolerations_already_do(own, extra, iris_doc, plan_of) -> None:
+    document = iris_doc()
+    train = next(n for n in document["spec"]["nodes"] if n["id"] == "train")
+    train["resources"] = {"gpu": 1}
+    train["kubernetes"] = {"tolerations": [own]}
+    tolerations = job_for(emit_kubernetes(plan_of(document), PVC), "train")["spec"]["template"]["spec"]["tolerations"]
+    default = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+    assert tolerations == ([own, default] if extra else [own])
 
 
 # ---- names that must survive any id ---------------------------------------------------------------
