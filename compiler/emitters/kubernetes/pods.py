@@ -113,11 +113,18 @@ def storage_env_from(options: KubernetesEmitOptions) -> list[dict[str, Any]]:
     return [{"secretRef": {"name": options.bucket_secret}}] if options.bucket_secret else []
 
 
+def literal(text: str) -> str:
+    """``text`` as Kubernetes must pass it on: it expands ``$(NAME)`` in a container's command, args and env
+    values, and reads ``$$`` as ``$``. A ``--mount-path '/mnt/$(HOME)'`` would otherwise send the step to
+    look for its plan under ``/mnt//tmp``."""
+    return text.replace("$", "$$")
+
+
 def base_env(options: KubernetesEmitOptions, run_id: str) -> list[dict[str, Any]]:
     """What the runtime reads in every pod. ``HOME`` points at scratch: the root filesystem is read-only."""
     return [
         {"name": "PIPECANVAS_RUN_ID", "value": run_id},
-        {"name": "PIPECANVAS_HOME", "value": options.pipecanvas_home},
+        {"name": "PIPECANVAS_HOME", "value": literal(options.pipecanvas_home)},
         {"name": "PIPECANVAS_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
         {"name": "PYTHONUNBUFFERED", "value": "1"},
         {"name": "HOME", "value": _SCRATCH_PATH},

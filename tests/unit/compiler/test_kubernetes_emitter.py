@@ -564,3 +564,30 @@ def test_jobs_for_servers_older_than_1_26_leave_out_the_pod_failure_policy_and_s
     assert jobs and not any("podFailurePolicy" in job["spec"] for job in jobs)
     assert all("podFailurePolicy" in job["spec"] for job in of_kind(emit_kubernetes(plan, PVC), "Job"))
     validate_all(jobs)
+
+
+def _as_kubernetes_expands(text: str, env: dict[str, str]) -> str:
+    """What a container sees for ``text`` in its args or env: ``$$`` is ``$``, ``$(NAME)`` a defined variable."""
+    return re.sub(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)",
+                  lambda m: "$" if m.group(0) == "$$" else env.get(m.group(1), m.group(0)), text)
+
+
+@pytest.mark.parametrize("mount_path", ["/mnt/$(HOME)", "/data/$$x", "/data/cost$"])
+def test_a_dollar_in_an_option_reaches_the_pod_as_written(mount_path) -> None:
+    """Kubernetes expands $(NAME) in command, args and env values: /mnt/$(HOME) became /mnt//tmp in the args."""
+    from compiler.emitters.kubernetes import compile_for_kubernetes
+    from nodes import default_catalog
+
+    loaded = read_pipeline_file(REPO / "examples" / "iris-classifier.yaml")
+    plan, options = compile_for_kubernetes(loaded.pipeline, default_catalog(), with_(PVC, mount_path=mount_path))
+    documents = emit_kubernetes(plan, options)
+    for document in of_kind(documents, "Job") + of_kind(documents, "Deployment"):
+        step = container(document)
+        env = {e["name"]: e["value"] for e in step["env"] if "value" in e}
+        seen = {name: _as_kubernetes_expands(value, env) for name, value in env.items()}
+        assert seen["PIPECANVAS_HOME"].startswith(mount_path), seen
+        args = [_as_kubernetes_expands(arg, seen) for arg in step["args"]]
+        mounted = next(m["mountPath"] for m in step["volumeMounts"] if m["mountPath"].startswith(mount_path))
+        assert mounted == mount_path
+        paths = [arg for arg in args if arg.startswith("/")] + [arg for arg in args if "://" in arg]
+        assert paths and all(path.startswith(mount_path) for path in paths), args
