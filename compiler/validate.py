@@ -183,9 +183,25 @@ def _resource_problems(resources: Resources | None) -> list[tuple[str, str]]:
             problems.append((field, f"resources.{field} '{value}' is not a Kubernetes quantity (e.g. {example})"))
         elif amount <= 0:
             problems.append((field, f"resources.{field} must be more than 0 (got '{value}')"))
+        elif field == "memory" and amount < _LEAST_MEMORY:
+            problems.append((field, _too_little_memory(value, amount)))
     if resources.gpu is not None and not 0 <= resources.gpu <= 64:
         problems.append(("gpu", f"resources.gpu must be between 0 and 64 (got {resources.gpu})"))
     return problems
+
+
+#: less memory than any step can start with (Python alone needs some 10 MiB); what is written is a slip
+_LEAST_MEMORY = Decimal(1024 * 1024)
+
+
+def _too_little_memory(value: str, amount: Decimal) -> str:
+    """``memory: 512m`` is 0.512 bytes ('m' is milli, as in CPU): say so, and what was meant."""
+    number = str(value).strip()
+    if number.endswith("m"):
+        return (f"resources.memory '{value}' is {amount.normalize():f} bytes ('m' means thousandths); "
+                f"for mebibytes write '{number[:-1]}Mi'")
+    bytes_ = "1 byte" if amount == 1 else f"{amount.normalize():f} bytes"
+    return f"resources.memory '{value}' is {bytes_}, too little to run a step; write e.g. '512Mi' or '4Gi'"
 
 
 def _quantity(value: str) -> Decimal | None:

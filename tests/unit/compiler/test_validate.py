@@ -353,6 +353,11 @@ def test_params_of_an_unknown_type_are_not_checked(make_node, pipeline_doc, vali
         ({"cpu": 0}, "resources.cpu must be more than 0 (got '0')"),
         ({"gpu": 65}, "resources.gpu must be between 0 and 64 (got 65)"),
         ({"gpu": -1}, "resources.gpu must be between 0 and 64 (got -1)"),
+        # valid quantities no step can run with: Kubernetes takes them, the container never starts
+        ({"memory": "512m"}, "resources.memory '512m' is 0.512 bytes ('m' means thousandths); for mebibytes write '512Mi'"),
+        ({"memory": 1}, "resources.memory '1' is 1 byte, too little to run a step; write e.g. '512Mi' or '4Gi'"),
+        ({"memory": "1e3"}, "resources.memory '1e3' is 1000 bytes, too little to run a step; write e.g. '512Mi' or '4Gi'"),
+        ({"memory": "1Ki"}, "resources.memory '1Ki' is 1024 bytes, too little to run a step; write e.g. '512Mi' or '4Gi'"),
     ],
 )
 def test_resources_must_be_kubernetes_quantities(resources, message, make_node, pipeline_doc, validate_doc) -> None:
