@@ -127,7 +127,13 @@ def _optional(draw: st.DrawFn, strategy: st.SearchStrategy[Any]) -> Any:
 
 
 QUANTITY_CPU = st.one_of(st.integers(1, 64).map(str), st.integers(1, 64000).map(lambda n: f"{n}m"), st.just("0.5"), st.integers(1, 8))
-QUANTITY_MEMORY = st.builds(lambda n, unit: f"{n}{unit}", st.integers(1, 4096), st.sampled_from(["Mi", "Gi", "M", "G", "Ki", ""]))
+# at least 1 MiB: less is refused as a slip (512m is 0.512 bytes), see test_validate
+QUANTITY_MEMORY = st.one_of(
+    st.builds(lambda n, unit: f"{n}{unit}", st.integers(1, 4096), st.sampled_from(["Mi", "Gi", "G"])),
+    st.builds(lambda n, unit: f"{n}{unit}", st.integers(2, 4096), st.just("M")),
+    st.builds(lambda n, unit: f"{n}{unit}", st.integers(1024, 4096), st.just("Ki")),
+    st.integers(1024 * 1024, 4 * 1024 ** 3).map(str),
+)
 
 
 @st.composite
