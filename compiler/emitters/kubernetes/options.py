@@ -24,7 +24,15 @@ DEFAULT_NAMESPACE = "pipecanvas"
 DEFAULT_PVC = "pipecanvas-artifacts"
 DEFAULT_MOUNT_PATH = "/pipecanvas"
 _SCRATCH_HOME = "/tmp/pipecanvas"
-_RESERVED_PATHS = ("/tmp", "/etc/pipecanvas", "/proc", "/sys", "/dev")
+#: folders a claim must not hide: the image's own (a claim on /etc hides its CA certificates and users), the
+#: runtime's scratch space and the kubelet's (the service-account token is under /var/run/secrets)
+_RESERVED_PATHS = ("/tmp", "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/boot", "/run", "/var/run",
+                   "/proc", "/sys", "/dev")
+#: an OCI registry (host, optional port) and optional path, as an image reference starts
+_REGISTRY = re.compile(
+    r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]{1,5})?"
+    r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*\Z"
+)
 _RUN_ID = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
 _DNS_SUBDOMAIN = re.compile(r"^(?=.{1,253}\Z)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
@@ -109,8 +117,8 @@ class KubernetesEmitOptions(BaseModel):
     @field_validator("mount_path")
     @classmethod
     def _mount_path(cls, value: str) -> str:
-        path = posixpath.normpath(value) if value.startswith("/") else ""
-        if not path or path == "/" or value.split("/").count("..") or any(
+        path = "/" + posixpath.normpath(value).lstrip("/") if value.startswith("/") else ""  # "//x" is "/x"
+        if not path or path == "/" or value.split("/").count("..") or any(c.isspace() or not c.isprintable() for c in value) or any(
             path == reserved or path.startswith(reserved + "/") for reserved in _RESERVED_PATHS
         ):
             raise ValueError(f"mount path '{value}' must be an absolute folder other than /, /tmp and system folders")
@@ -124,13 +132,17 @@ class KubernetesEmitOptions(BaseModel):
         match = _STORE_URI.match(value)
         if not match or match.group(1) == "file":
             raise ValueError(f"bucket '{value}' must be an object-store URI such as s3://bucket/prefix")
+        if "?" in value or "#" in value or ".." in value.split("://", 1)[1].split("/"):
+            raise ValueError(f"bucket '{value}' must be a plain prefix, without '..', '?' or '#' "
+                             "(every artifact's URI is built under it)")
         return value.rstrip("/")
 
     @field_validator("image_registry")
     @classmethod
     def _registry(cls, value: str | None) -> str | None:
-        if value is not None and (not value.strip("/") or "://" in value or any(c.isspace() for c in value)):
-            raise ValueError(f"image registry '{value}' must look like registry.example.com/team (no scheme)")
+        if value is not None and not _REGISTRY.match(value.strip("/")):
+            raise ValueError(f"image registry '{value}' must look like registry.example.com/team or localhost:5000 "
+                             "(no scheme; a port is digits)")
         return None if value is None else value.strip("/")
 
     @property

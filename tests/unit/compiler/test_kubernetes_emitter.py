@@ -368,10 +368,34 @@ def test_artifacts_the_pods_cannot_reach_are_refused_with_the_root_to_use() -> N
     ({"namespace": "Team_A"}, "lowercase DNS label"),
     ({"run_id": "Run 1"}, "run id 'Run 1'"),
     ({"mount_path": "/tmp/artifacts"}, "mount path"),
+    # a claim that would hide the image's own folders or the service-account token
+    ({"mount_path": "/etc"}, "mount path"),
+    ({"mount_path": "/usr/local/data"}, "mount path"),
+    ({"mount_path": "/var/run/secrets/kubernetes.io"}, "mount path"),
+    ({"mount_path": "/data\nx"}, "mount path"),
+    # every artifact URI is built under the bucket
+    ({"bucket": "s3://b/p/../q"}, "without '..', '\\?' or '#'"),
+    ({"bucket": "s3://b/p?versionId=1"}, "without '..'"),
+    ({"bucket": "s3://b/p#x"}, "without '..'"),
+    # image references the kubelet refuses (InvalidImageName)
+    ({"image_registry": "reg.io:abc"}, "a port is digits"),
+    ({"image_registry": "reg.io//team"}, "image registry"),
+    ({"image_registry": "reg.io/Team"}, "image registry"),
 ])
 def test_options_that_cannot_work_are_refused(settings, message) -> None:
     with pytest.raises(ValidationError, match=message):
         KubernetesEmitOptions(**settings)
+
+
+@pytest.mark.parametrize("settings, kept", [
+    ({"mount_path": "//data/"}, ("mount_path", "/data")),
+    ({"mount_path": "/var/lib/pipecanvas"}, ("mount_path", "/var/lib/pipecanvas")),
+    ({"bucket": "s3://team/ml/v1.2..3/"}, ("bucket", "s3://team/ml/v1.2..3")),
+    ({"image_registry": "localhost:5000"}, ("image_registry", "localhost:5000")),
+    ({"image_registry": "ghcr.io/my-org/sub_team/"}, ("image_registry", "ghcr.io/my-org/sub_team")),
+])
+def test_options_that_work_are_kept_in_their_plain_form(settings, kept) -> None:
+    assert getattr(KubernetesEmitOptions(**settings), kept[0]) == kept[1]
 
 
 def test_compile_for_kubernetes_puts_the_artifacts_on_the_storage_under_the_run_id(catalog) -> None:
