@@ -161,8 +161,27 @@ def _annotations(step: PlannedStep) -> dict[str, str]:
         "pipecanvas.io/cache-key": step.cache_key,
     }
     if step.depends_on:
-        found["pipecanvas.io/depends-on"] = ",".join(step.depends_on)
+        found["pipecanvas.io/depends-on"] = _listed(step.depends_on)
     return found
+
+
+#: an object's annotations may hold 256 KiB in all; a fan-in of thousands of steps listed whole went over it
+_MOST_LISTED = 16 * 1024
+
+
+def _listed(step_ids: list[str]) -> str:
+    """The ids joined by ',', or as many as fit in ``_MOST_LISTED`` and how many more the plan lists."""
+    text = ",".join(step_ids)
+    if len(text) <= _MOST_LISTED:
+        return text
+    kept: list[str] = []
+    size = 0
+    for step_id in step_ids:
+        size += len(step_id) + 1
+        if size > _MOST_LISTED - 64:  # room for the tail
+            break
+        kept.append(step_id)
+    return f"{','.join(kept)},… and {len(step_ids) - len(kept)} more (the plan lists every one)"
 
 
 def _metadata(

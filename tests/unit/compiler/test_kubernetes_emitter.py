@@ -615,3 +615,20 @@ def test_a_dollar_in_an_option_reaches_the_pod_as_written(mount_path) -> None:
         assert mounted == mount_path
         paths = [arg for arg in args if arg.startswith("/")] + [arg for arg in args if "://" in arg]
         assert paths and all(path.startswith(mount_path) for path in paths), args
+
+
+def test_a_fan_in_of_thousands_keeps_its_annotations_within_what_the_api_server_takes(pipeline_doc, make_node, plan_of) -> None:
+    """6400 upstream ids of 40 characters made the depends-on annotation alone over the 256 KiB an object's
+    annotations may hold; the plan lists every upstream step anyway."""
+    trainers = [f"train-{i:04d}-{'x' * 29}" for i in range(1500)]  # 40 characters each: 61 KB listed whole
+    nodes = [make_node("load", "data.sample"), make_node("split", "prepare.split"), make_node("compare", "evaluate.compare")]
+    nodes += [make_node(t, "train.classifier") for t in trainers]
+    edges = [("load.table", "split.table"), ("split.test", "compare.test")]
+    edges += [edge for t in trainers for edge in (("split.train", f"{t}.train"), (f"{t}.model", "compare.models"))]
+    documents = emit_kubernetes(plan_of(pipeline_doc(nodes, edges)), PVC)
+
+    annotations = job_for(documents, "compare")["metadata"]["annotations"]
+    listed = annotations["pipecanvas.io/depends-on"]
+    assert len(listed.encode()) <= 16 * 1024
+    assert listed.startswith("split," + trainers[0] + ",") and listed.endswith(" more (the plan lists every one)")
+    assert job_for(documents, trainers[0])["metadata"]["annotations"]["pipecanvas.io/depends-on"] == "split"
