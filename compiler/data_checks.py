@@ -110,6 +110,8 @@ def _check_findings(graph: PipelineGraph, catalog: Catalog, node_id: str, table:
             if _drops_missing_target(graph, node_id, table.target):
                 continue
             say("error" if trains else "warning", finding.message)
+        elif finding.code in ("infinite_values", "infinite_target"):
+            say("error" if trains else "warning", finding.message)  # only a model refuses them
         else:
             say(finding.severity, finding.message)
 

@@ -38,7 +38,7 @@ from .yaml_io import SourceMap
 __all__ = ["FINDINGS_VERSION", "MAX_ENTRIES", "check_data_stored"]
 
 #: bump when a check in ``compiler.data_checks`` or ``nodes.data_quality`` changes what it reports
-FINDINGS_VERSION = 2
+FINDINGS_VERSION = 3
 MAX_ENTRIES = 200
 
 

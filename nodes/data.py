@@ -264,7 +264,53 @@ def _read_table(params: FileParams) -> "pd.DataFrame":
         raise NodeInputError(_unreadable_message(params.path, file_format, exc)) from exc
     if frame.shape[1] == 0 or len(frame) == 0:
         raise NodeInputError(f"file {params.path!r} has no rows")
+    return frame if file_format == "csv" else _plain_values(frame)
+
+
+def _plain_values(frame: "pd.DataFrame") -> "pd.DataFrame":
+    """A Parquet or Excel table's cells as the nodes handle them: numbers and text.
+
+    Parquet can hold decimals (``Decimal`` objects: counted as categories, 300 "classes" of prices) and
+    lists, maps and records (arrays and dicts: every check and node that hashes a value failed with
+    "unhashable type"). Decimals become floats; nested values become their JSON text, so the column is
+    seen for what it is (text, one value per row) and can be left out or used as a category.
+    """
+    import decimal
+
+    import numpy as np
+
+    for column in frame.columns[frame.dtypes == object]:
+        values = frame[column].dropna()
+        if values.empty:
+            continue
+        kinds = {type(value) for value in values.head(1000)}
+        if kinds <= {decimal.Decimal}:
+            frame[column] = frame[column].astype(float)
+        elif any(issubclass(kind, (list, tuple, dict, set, np.ndarray)) for kind in kinds):
+            frame[column] = frame[column].map(_as_json_text, na_action="ignore")
     return frame
+
+
+def _as_json_text(value: Any) -> Any:
+    """A nested cell as JSON text (arrays as lists); anything else as it is."""
+    import json
+
+    import numpy as np
+
+    def plain(item: Any) -> Any:
+        if isinstance(item, np.ndarray):
+            return [plain(v) for v in item.tolist()]
+        if isinstance(item, (list, tuple, set)):
+            return [plain(v) for v in item]
+        if isinstance(item, dict):
+            return {str(k): plain(v) for k, v in item.items()}
+        if isinstance(item, np.generic):
+            return item.item()
+        return item
+
+    if isinstance(value, (list, tuple, dict, set, np.ndarray)):
+        return json.dumps(plain(value), ensure_ascii=False, default=str)
+    return value
 
 
 def _source(params: FileParams) -> str:

@@ -145,14 +145,60 @@ def looks_like_dates(series: "pd.Series") -> bool:
 
 
 def check_table(frame: "pd.DataFrame", target: str | None, ignored: list[str] | tuple[str, ...] = ()) -> list[Finding]:
-    """Every finding on ``frame``; ``ignored`` columns (ids, row numbers) are not features and are skipped."""
+    """Every finding on ``frame``; ``ignored`` columns (ids, row numbers) are not features and are skipped.
+
+    A file holds whatever its writer put there (lists in a Parquet cell, infinities from a division), so a
+    check that cannot judge such data says so in one finding instead of stopping the others, or ``validate``.
+    """
+    import warnings
+
     features = [c for c in frame.columns if c != target and c not in ignored]
-    found: list[Finding] = []
-    found += _constant_columns(frame, features)
-    found += _text_columns(frame, features)
-    found += _duplicate_rows(frame, [*features, *([target] if target in frame.columns else [])])
+    checks = [
+        ("constant columns", lambda: _constant_columns(frame, features)),
+        ("infinite values", lambda: _infinite_values(frame, features, target)),
+        ("text columns", lambda: _text_columns(frame, features)),
+        ("repeated rows", lambda: _duplicate_rows(frame, [*features, *([target] if target in frame.columns else [])])),
+    ]
     if target is not None and target in frame.columns:
-        found += _target_findings(frame, target, features)
+        checks.append(("target", lambda: _target_findings(frame, target, features)))
+    found: list[Finding] = []
+    with warnings.catch_warnings():  # numpy's and scikit-learn's asides on odd data: the findings say what matters
+        warnings.simplefilter("ignore")
+        for name, check in checks:
+            try:
+                found += check()
+            except Exception as exc:  # noqa: BLE001 - an untrusted table can break a check in any way
+                found.append(Finding("warning", "check_failed", f"the {name} check could not judge this data "
+                                     f"({type(exc).__name__}: {_plain_error(exc)}); the run will say more if it matters"))
+    return found
+
+
+def _plain_error(exc: Exception) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _infinite_values(frame: "pd.DataFrame", features: list[str], target: str | None) -> list[Finding]:
+    """Numeric columns holding inf or -inf (a ratio computed over a zero, say), which no model can use."""
+    import numpy as np
+    from pandas.api import types
+
+    found = []
+    for column in [*features, *([target] if target in frame.columns else [])]:
+        series = frame[column]
+        if not types.is_float_dtype(series):
+            continue
+        count = int(np.isinf(series.to_numpy(dtype=float, na_value=np.nan)).sum())
+        if not count:
+            continue
+        if column == target:
+            found.append(Finding("error", "infinite_target", f"target {target!r} holds an infinite value (inf or "
+                                 f"-inf) in {count} row(s); a model cannot learn from them: fix those rows in the source (a "
+                                 "division by zero?)", column))
+        else:
+            found.append(Finding("error", "infinite_values", f"column {column!r} holds an infinite value (inf or "
+                                 f"-inf) in {count} row(s), which no model can use: fix them in the source (a "
+                                 "division by zero?), or set its role to 'ignore' on the data node", column))
     return found
 
 
@@ -162,7 +208,11 @@ def _constant_columns(frame: "pd.DataFrame", features: list[str]) -> list[Findin
     found = []
     for column in features:
         values = frame[column].dropna()
-        if values.empty or bool((values == values.iloc[0]).all()):  # one pass, no hash table (nunique: 1 s at 1M rows)
+        try:
+            single = values.empty or bool((values == values.iloc[0]).all())  # one pass, no hash (nunique: 1 s at 1M rows)
+        except (TypeError, ValueError):  # cells that do not compare (arrays): not a constant column this check can see
+            continue
+        if single:
             first = values.iloc[0] if len(values) else None
             held = f"only {_plain(first)!r}" if len(values) else "no values at all"
             found.append(Finding("warning", "constant", f"column {column!r} holds {held}, so it cannot help a model; "
@@ -286,7 +336,10 @@ def _target_findings(frame: "pd.DataFrame", target: str, features: list[str]) ->
 
 def _leaks(frame: "pd.DataFrame", target: str, features: list[str], guess: TaskGuess) -> list[Finding]:
     """Features that alone predict the target almost perfectly on rows they were not fitted on."""
-    rows = frame[[*features, target]].dropna(subset=[target])
+    import numpy as np
+
+    rows = frame[[*features, target]].replace([np.inf, -np.inf], np.nan)  # reported by _infinite_values
+    rows = rows.dropna(subset=[target])
     if len(rows) < 20 or not features:
         return []
     if len(rows) > _LEAK_SAMPLE:

@@ -310,3 +310,27 @@ def test_file_unusable_content_is_a_node_input_error(context, tmp_path, name, co
     with pytest.raises(NodeInputError, match=expected) as info:
         _read(context, path=str(tmp_path / name))
     assert name in str(info.value)
+
+
+def test_parquet_decimals_are_numbers_and_nested_cells_are_text(context, tmp_path):
+    """A Parquet decimal column was 300 categories of prices; lists and records broke every check ("unhashable")."""
+    import decimal
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = 40
+    table = pa.table({
+        "price": pa.array([decimal.Decimal(f"{i}.25") for i in range(rows)], pa.decimal128(8, 2)),
+        "tags": pa.array([["a", "b"][: i % 3] for i in range(rows)], pa.list_(pa.string())),
+        "addr": pa.array([{"city": "X", "zip": i} for i in range(rows)]),
+        "churned": pa.array(["yes" if i % 2 else "no" for i in range(rows)]),
+    })
+    pq.write_table(table, tmp_path / "nested.parquet")
+
+    frame = _read(context, path=str(tmp_path / "nested.parquet"), target="churned")
+
+    assert frame["price"].dtype == float and frame["price"].iloc[3] == 3.25
+    assert json.loads(frame["tags"].iloc[2]) == ["a", "b"] and json.loads(frame["tags"].iloc[0]) == []
+    assert json.loads(frame["addr"].iloc[5]) == {"city": "X", "zip": 5}

@@ -155,3 +155,39 @@ def test_a_column_of_one_value_is_constant_however_it_is_stored():
     })
     constant = {f.column for f in check_table(frame, "y") if f.code == "constant"}
     assert constant == {"ones", "empty", "flag", "level"}
+
+
+def _frame_with(column: dict, rows: int = 60) -> pd.DataFrame:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({"age": rng.integers(18, 80, rows), **column, "churned": rng.choice(["yes", "no"], rows)})
+
+
+def test_infinite_values_are_an_error_that_names_the_column_and_what_to_do():
+    ratio = [1.5, float("inf"), -float("inf")] + [0.5] * 57
+    found = {f.code: f for f in check_table(_frame_with({"ratio": ratio}), "churned")}
+
+    assert found["infinite_values"].severity == "error" and found["infinite_values"].column == "ratio"
+    assert "in 2 row(s)" in found["infinite_values"].message
+    assert "check_failed" not in found  # the leakage check leaves the infinities to this finding
+
+
+def test_an_infinite_target_is_an_error():
+    frame = pd.DataFrame({"x": range(60), "y": [float(i) for i in range(59)] + [float("inf")]})
+    found = {f.code: f for f in check_table(frame, "y")}
+
+    assert found["infinite_target"].severity == "error" and "in 1 row(s)" in found["infinite_target"].message
+    assert "check_failed" not in found
+
+
+def test_a_check_that_cannot_judge_odd_cells_says_so_and_the_others_still_run():
+    import numpy as np
+
+    # lists in cells, as a table handed over in memory can hold: comparing or hashing them fails
+    frame = _frame_with({"tags": [np.array(["a", "b"][: i % 3]) for i in range(60)], "same": ["x"] * 60})
+    found = check_table(frame, "churned")
+
+    assert any(f.code == "constant" and f.column == "same" for f in found)
+    failed = [f for f in found if f.code == "check_failed"]
+    assert failed and all(f.severity == "warning" and "could not judge this data" in f.message for f in failed)
