@@ -273,7 +273,10 @@ def _plain_values(frame: "pd.DataFrame") -> "pd.DataFrame":
     Parquet can hold decimals (``Decimal`` objects: counted as categories, 300 "classes" of prices) and
     lists, maps and records (arrays and dicts: every check and node that hashes a value failed with
     "unhashable type"). Decimals become floats; nested values become their JSON text, so the column is
-    seen for what it is (text, one value per row) and can be left out or used as a category.
+    seen for what it is (text, one value per row) and can be left out or used as a category. An Excel
+    column with numbers in some cells and text ("n/a") in others becomes text, as that column of a CSV
+    does (the data checks then say which text keeps it from being numbers); kept mixed, saving the table
+    failed with pyarrow's "ArrowTypeError".
     """
     import decimal
 
@@ -283,11 +286,13 @@ def _plain_values(frame: "pd.DataFrame") -> "pd.DataFrame":
         values = frame[column].dropna()
         if values.empty:
             continue
-        kinds = {type(value) for value in values.head(1000)}
+        kinds = {type(value) for value in values}
         if kinds <= {decimal.Decimal}:
             frame[column] = frame[column].astype(float)
         elif any(issubclass(kind, (list, tuple, dict, set, np.ndarray)) for kind in kinds):
             frame[column] = frame[column].map(_as_json_text, na_action="ignore")
+        elif str in kinds and len(kinds) > 1:  # numbers or dates beside text, as a CSV reader would read it: text
+            frame[column] = frame[column].map(str, na_action="ignore")
     return frame
 
 
@@ -388,6 +393,13 @@ def _read_parquet(handle: Any) -> "pd.DataFrame":
     return pd.read_parquet(io.BytesIO(data))
 
 
+#: the most cells a sheet's used range may span: 50 million is a 1M-row table of 50 columns. One stray cell
+#: at XFD1048576 makes the range 17 billion cells, and reading them all took 24 GB before the system stopped it
+MAX_SHEET_CELLS = 50_000_000
+#: the first bytes of an OLE compound file: an old .xls workbook, or a password-protected .xlsx
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
 def _read_excel(handle: Any, missing_values: list[str], skip_rows: int = 0) -> "pd.DataFrame":
     """The first sheet of an .xlsx workbook (openpyxl needs a seekable file, so it is read first)."""
     import io
@@ -397,8 +409,30 @@ def _read_excel(handle: Any, missing_values: list[str], skip_rows: int = 0) -> "
     data = handle.read()
     if not data:
         raise pd.errors.EmptyDataError("empty file")
+    if data.startswith(_OLE_MAGIC):
+        raise ValueError("it is an old-format (.xls) or password-protected workbook, which cannot be read; "
+                         "open it in Excel and save it as .xlsx without a password, or as CSV")
+    _check_sheet_size(io.BytesIO(data))
     return pd.read_excel(io.BytesIO(data), engine="openpyxl", na_values=missing_values, keep_default_na=False,
                          skiprows=skip_rows)
+
+
+def _check_sheet_size(data: Any) -> None:
+    """Refuse a first sheet whose used range (what Excel records, and what a reader fills in) is absurdly big."""
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(data, read_only=True, data_only=True)
+    try:
+        sheet = workbook.worksheets[0] if workbook.worksheets else None
+        rows, columns = (sheet.max_row or 0, sheet.max_column or 0) if sheet is not None else (0, 0)
+    finally:
+        workbook.close()
+    if rows * columns > MAX_SHEET_CELLS:
+        from openpyxl.utils import get_column_letter
+
+        raise ValueError(f"its first sheet's used range runs to {get_column_letter(columns)}{rows} ({rows * columns:,} "
+                         f"cells), far more than can be read: delete the stray cells far from the table (Ctrl+End "
+                         "in Excel shows the last one) and save it, or save the table as CSV")
 
 
 def _resolve_format(path: str, file_format: str) -> str:
@@ -411,6 +445,9 @@ def _resolve_format(path: str, file_format: str) -> str:
     for suffix, found in _FORMAT_BY_SUFFIX.items():
         if name.endswith(suffix):
             return found
+    if name.endswith(".xls"):
+        raise NodeInputError(f"{path!r} is an old-format Excel workbook (.xls), which cannot be read; open it in "
+                             "Excel and save it as .xlsx, or as CSV")
     raise NodeInputError(
         f"cannot tell the format of {path!r} from its name; set 'format' to 'csv', 'parquet' or 'excel'"
     )

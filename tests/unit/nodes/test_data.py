@@ -334,3 +334,48 @@ def test_parquet_decimals_are_numbers_and_nested_cells_are_text(context, tmp_pat
     assert frame["price"].dtype == float and frame["price"].iloc[3] == 3.25
     assert json.loads(frame["tags"].iloc[2]) == ["a", "b"] and json.loads(frame["tags"].iloc[0]) == []
     assert json.loads(frame["addr"].iloc[5]) == {"city": "X", "zip": 5}
+
+
+def test_a_workbook_with_a_stray_cell_far_away_is_refused_before_it_is_read(context, tmp_path):
+    """One value at XFD1048576 made the used range 17 billion cells: reading took 24 GB and the system stopped it."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["age", "churned"])
+    for i in range(30):
+        sheet.append([20 + i, "yes" if i % 2 else "no"])
+    sheet["XFD1048576"] = "x"
+    workbook.save(tmp_path / "stray.xlsx")
+
+    with pytest.raises(NodeInputError, match=r"used range runs to XFD1048576 \(17,179,869,184 cells\).*stray cells"):
+        _read(context, path=str(tmp_path / "stray.xlsx"), target="churned")
+
+
+@pytest.mark.parametrize("name, fmt, message", [
+    ("old.xls", "auto", "is an old-format Excel workbook \\(.xls\\)"),
+    ("locked.xlsx", "auto", "old-format \\(.xls\\) or password-protected workbook"),
+])
+def test_workbooks_that_cannot_be_read_say_what_to_save_them_as(context, tmp_path, name, fmt, message):
+    # an old .xls and an encrypted .xlsx are both OLE compound files: "File is not a zip file" said nothing useful
+    (tmp_path / name).write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 2048)
+    with pytest.raises(NodeInputError, match=message):
+        _read(context, path=str(tmp_path / name), format=fmt)
+
+
+def test_an_excel_column_with_numbers_and_text_is_read_as_text_as_in_a_csv(context, tmp_path):
+    """Kept mixed, the data node's output could not be saved (pyarrow's ArrowTypeError)."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["amount", "churned"])
+    for i in range(30):
+        sheet.append(["-" if i == 3 else 10.5 + i, "yes" if i % 2 else "no"])
+    workbook.save(tmp_path / "mixed.xlsx")
+
+    table = FileTable().run({}, FileParams(path=str(tmp_path / "mixed.xlsx"), target="churned"), context)["table"]
+    assert table.frame["amount"].tolist()[2:5] == ["12.5", "-", "14.5"]
+    from nodes.artifact_io import write_artifact
+
+    write_artifact("table", table, str(tmp_path / "out.parquet"))  # saving is where it failed
