@@ -127,6 +127,10 @@ class FileParams(NodeParams):
         "columns are not comma-separated and no number is written with a point.",
         json_schema_extra={LABELS_KEY: DECIMAL_LABELS},
     )
+    sheet: str | None = Field(
+        None, max_length=31,
+        description="The sheet of an Excel workbook to read, by name (empty: the first sheet).",
+    )
     skip_rows: int = Field(
         0, ge=0, le=10_000,
         description="Lines above the header to skip: a title, a date or notes that some exports write before the "
@@ -255,7 +259,7 @@ def _read_table(params: FileParams) -> "pd.DataFrame":
         else:
             with open_source(_source(params), params.path, params.max_size_mb) as handle:
                 frame = (_read_parquet(handle) if file_format == "parquet"
-                         else _read_excel(handle, params.missing_values, params.skip_rows))
+                         else _read_excel(handle, params.missing_values, params.skip_rows, params.sheet))
     except FileNotFoundError:
         raise NodeInputError(f"file {params.path!r} was not found") from None
     except pd.errors.EmptyDataError:
@@ -400,8 +404,9 @@ MAX_SHEET_CELLS = 50_000_000
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def _read_excel(handle: Any, missing_values: list[str], skip_rows: int = 0) -> "pd.DataFrame":
-    """The first sheet of an .xlsx workbook (openpyxl needs a seekable file, so it is read first)."""
+def _read_excel(handle: Any, missing_values: list[str], skip_rows: int = 0, sheet: str | None = None) -> "pd.DataFrame":
+    """One sheet of an .xlsx workbook, the first unless ``sheet`` names another (openpyxl needs a seekable
+    file, so it is read first). The frame's ``attrs["sheets"]`` lists the workbook's sheets, for messages."""
     import io
 
     import pandas as pd
@@ -412,27 +417,35 @@ def _read_excel(handle: Any, missing_values: list[str], skip_rows: int = 0) -> "
     if data.startswith(_OLE_MAGIC):
         raise ValueError("it is an old-format (.xls) or password-protected workbook, which cannot be read; "
                          "open it in Excel and save it as .xlsx without a password, or as CSV")
-    _check_sheet_size(io.BytesIO(data))
-    return pd.read_excel(io.BytesIO(data), engine="openpyxl", na_values=missing_values, keep_default_na=False,
-                         skiprows=skip_rows)
+    names, chosen = _check_sheet(io.BytesIO(data), sheet)
+    frame = pd.read_excel(io.BytesIO(data), engine="openpyxl", sheet_name=chosen, na_values=missing_values,
+                          keep_default_na=False, skiprows=skip_rows)
+    frame.attrs["sheets"] = names
+    return frame
 
 
-def _check_sheet_size(data: Any) -> None:
-    """Refuse a first sheet whose used range (what Excel records, and what a reader fills in) is absurdly big."""
+def _check_sheet(data: Any, wanted: str | None) -> tuple[list[str], str | int]:
+    """The workbook's sheet names and the sheet to read; refuses a sheet that is not there, and one whose used
+    range (what Excel records, and what a reader fills in) is absurdly big."""
     import openpyxl
 
     workbook = openpyxl.load_workbook(data, read_only=True, data_only=True)
     try:
-        sheet = workbook.worksheets[0] if workbook.worksheets else None
+        names = list(workbook.sheetnames)
+        if wanted is not None and wanted not in names:
+            raise ValueError(f"it has no sheet named {wanted!r}; its sheets are: {', '.join(map(repr, names))}")
+        sheet = workbook[wanted] if wanted is not None else (workbook.worksheets[0] if workbook.worksheets else None)
         rows, columns = (sheet.max_row or 0, sheet.max_column or 0) if sheet is not None else (0, 0)
     finally:
         workbook.close()
     if rows * columns > MAX_SHEET_CELLS:
         from openpyxl.utils import get_column_letter
 
-        raise ValueError(f"its first sheet's used range runs to {get_column_letter(columns)}{rows} ({rows * columns:,} "
+        which = f"sheet {wanted!r}" if wanted is not None else "its first sheet"
+        raise ValueError(f"{which}'s used range runs to {get_column_letter(columns)}{rows} ({rows * columns:,} "
                          f"cells), far more than can be read: delete the stray cells far from the table (Ctrl+End "
                          "in Excel shows the last one) and save it, or save the table as CSV")
+    return names, wanted if wanted is not None else 0
 
 
 def _resolve_format(path: str, file_format: str) -> str:
@@ -515,4 +528,10 @@ def _check_target(frame: "pd.DataFrame", target: str, path: str) -> None:
         message += f" (one column: the file looks separated by {SEPARATOR_LABELS[split_by]}; set 'separator' to auto)"
     elif close:
         message += f" (did you mean {close[0]!r}?)"
+    unnamed = sum(column.startswith("Unnamed: ") for column in columns)
+    if unnamed and unnamed >= len(columns) / 2:  # a title row above the header: pandas names the empty cells so
+        message += " (if rows above the header hold a title or notes, set 'skip_rows' to how many there are)"
+    sheets = frame.attrs.get("sheets") or []
+    if len(sheets) > 1:
+        message += f" (the workbook's sheets are {', '.join(map(repr, sheets))}; set 'sheet' to read another)"
     raise NodeInputError(message)

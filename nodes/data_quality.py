@@ -116,6 +116,9 @@ def detect_id_columns(frame: "pd.DataFrame", target: str | None = None) -> dict[
             found[column] = "the row numbers in order"
         elif _ID_NAME.search(name.strip()) and not types.is_float_dtype(series):
             found[column] = "named like an id, with a different value in every row"
+        elif types.is_datetime64_any_dtype(series):  # a Parquet timestamp, an Excel date: not a name or a key
+            found[column] = "a date or time, different in every row, which the cleaning and training nodes cannot " \
+                            "use as it is"
         elif not types.is_numeric_dtype(series) and not types.is_bool_dtype(series) and n >= 20 \
                 and not looks_like_dates(series):
             found[column] = "text with a different value in every row (a name or a key)"

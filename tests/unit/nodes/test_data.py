@@ -379,3 +379,37 @@ def test_an_excel_column_with_numbers_and_text_is_read_as_text_as_in_a_csv(conte
     from nodes.artifact_io import write_artifact
 
     write_artifact("table", table, str(tmp_path / "out.parquet"))  # saving is where it failed
+
+
+def _workbook(path, sheets: dict[str, list[list]]) -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for name, rows in sheets.items():
+        sheet = workbook.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    workbook.save(path)
+
+
+def test_excel_reads_the_sheet_named_and_says_which_sheets_there_are(context, tmp_path):
+    data = [["age", "churned"]] + [[20 + i, "yes" if i % 2 else "no"] for i in range(30)]
+    _workbook(tmp_path / "book.xlsx", {"README": [["Notes"], ["exported 2026-11-30"]], "data": data})
+
+    frame = _read(context, path=str(tmp_path / "book.xlsx"), sheet="data", target="churned")
+    assert list(frame.columns) == ["age", "churned"] and len(frame) == 30
+    with pytest.raises(NodeInputError, match="columns are: Notes \\(the workbook's sheets are 'README', 'data'; "
+                                             "set 'sheet' to read another\\)"):
+        _read(context, path=str(tmp_path / "book.xlsx"), target="churned")
+    with pytest.raises(NodeInputError, match="it has no sheet named 'Daten'; its sheets are: 'README', 'data'"):
+        _read(context, path=str(tmp_path / "book.xlsx"), sheet="Daten", target="churned")
+
+
+def test_an_excel_title_above_the_header_hints_at_skip_rows(context, tmp_path):
+    rows = [["Customer churn report Q3"], [], ["age", "churned"]] + [[20 + i, "no"] for i in range(10)]
+    _workbook(tmp_path / "report.xlsx", {"Sheet1": rows})
+
+    with pytest.raises(NodeInputError, match="set 'skip_rows' to how many there are"):
+        _read(context, path=str(tmp_path / "report.xlsx"), target="churned")
+    assert len(_read(context, path=str(tmp_path / "report.xlsx"), skip_rows=2, target="churned")) == 10

@@ -191,3 +191,10 @@ def test_a_check_that_cannot_judge_odd_cells_says_so_and_the_others_still_run():
     assert any(f.code == "constant" and f.column == "same" for f in found)
     failed = [f for f in found if f.code == "check_failed"]
     assert failed and all(f.severity == "warning" and "could not judge this data" in f.message for f in failed)
+
+
+def test_a_time_stamp_in_every_row_is_left_out_as_a_date_not_as_a_name():
+    frame = pd.DataFrame({"signup": pd.date_range("2026-01-01", periods=40, freq="h", tz="Europe/Berlin"),
+                          "age": range(40), "churned": ["yes", "no"] * 20})
+    reason = detect_id_columns(frame, "churned")["signup"]
+    assert reason.startswith("a date or time, different in every row") and "name" not in reason
