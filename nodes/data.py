@@ -282,18 +282,18 @@ def _plain_values(frame: "pd.DataFrame") -> "pd.DataFrame":
     does (the data checks then say which text keeps it from being numbers); kept mixed, saving the table
     failed with pyarrow's "ArrowTypeError".
     """
-    import decimal
-
     import numpy as np
+    from pandas.api.types import infer_dtype
 
     for column in frame.columns[frame.dtypes == object]:
-        values = frame[column].dropna()
-        if values.empty:
-            continue
-        kinds = {type(value) for value in values}
-        if kinds <= {decimal.Decimal}:
+        inferred = infer_dtype(frame[column], skipna=True)  # one pass in C: text columns stop here
+        if inferred == "decimal":
             frame[column] = frame[column].astype(float)
-        elif any(issubclass(kind, (list, tuple, dict, set, np.ndarray)) for kind in kinds):
+            continue
+        if not inferred.startswith("mixed"):
+            continue
+        kinds = {type(value) for value in frame[column].dropna()}
+        if any(issubclass(kind, (list, tuple, dict, set, np.ndarray)) for kind in kinds):
             frame[column] = frame[column].map(_as_json_text, na_action="ignore")
         elif str in kinds and len(kinds) > 1:  # numbers or dates beside text, as a CSV reader would read it: text
             frame[column] = frame[column].map(str, na_action="ignore")
