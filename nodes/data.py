@@ -435,6 +435,8 @@ def _check_sheet(data: Any, wanted: str | None) -> tuple[list[str], str | int]:
         if wanted is not None and wanted not in names:
             raise ValueError(f"it has no sheet named {wanted!r}; its sheets are: {', '.join(map(repr, names))}")
         sheet = workbook[wanted] if wanted is not None else (workbook.worksheets[0] if workbook.worksheets else None)
+        if sheet is not None and (sheet.max_row is None or sheet.max_column is None):
+            sheet.calculate_dimension(force=True)  # no <dimension> in the file (a crafted one): count the cells
         rows, columns = (sheet.max_row or 0, sheet.max_column or 0) if sheet is not None else (0, 0)
     finally:
         workbook.close()

@@ -351,6 +351,20 @@ def test_a_workbook_with_a_stray_cell_far_away_is_refused_before_it_is_read(cont
     with pytest.raises(NodeInputError, match=r"used range runs to XFD1048576 \(17,179,869,184 cells\).*stray cells"):
         _read(context, path=str(tmp_path / "stray.xlsx"), target="churned")
 
+    # a crafted file without the <dimension> Excel writes is measured from its cells
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "stray.xlsx") as original:
+        parts = {name: original.read(name) for name in original.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = re.sub(rb"<dimension[^>]*/>", b"", parts[sheet])
+    with zipfile.ZipFile(tmp_path / "undimensioned.xlsx", "w") as crafted:
+        for name, data in parts.items():
+            crafted.writestr(name, data)
+    with pytest.raises(NodeInputError, match=r"used range runs to XFD1048576"):
+        _read(context, path=str(tmp_path / "undimensioned.xlsx"), target="churned")
+
 
 @pytest.mark.parametrize("name, fmt, message", [
     ("old.xls", "auto", "is an old-format Excel workbook \\(.xls\\)"),
