@@ -125,7 +125,7 @@ def _twice(key: str, first_line: int, key_node: yaml.Node) -> YamlError:
 class _Walk:
     """Checks the composed node tree (aliases, size, depth, duplicate keys) and records line numbers."""
 
-    def __init__(self, max_values: int = MAX_VALUES) -> None:
+    def __init__(self, max_values: int) -> None:
         self.max_values = max_values
         self.sizes: dict[int, int] = {}
         self.open: set[int] = set()
@@ -186,7 +186,7 @@ class _PlainTree:
     constructor. Anything else raises ``_NotPlain``, and the file is read the two-pass way.
     """
 
-    def __init__(self, loader: Any, max_values: int = MAX_VALUES) -> None:
+    def __init__(self, loader: Any, max_values: int) -> None:
         self.max_values = max_values
         self.construct = loader.construct_object
         self.lines: dict[Path_, int] = {}

@@ -306,20 +306,22 @@ def _as_json_text(value: Any) -> Any:
 
     import numpy as np
 
-    def plain(item: Any) -> Any:
-        if isinstance(item, np.ndarray):
-            return [plain(v) for v in item.tolist()]
-        if isinstance(item, (list, tuple, set)):
-            return [plain(v) for v in item]
-        if isinstance(item, dict):
-            return {str(k): plain(v) for k, v in item.items()}
-        if isinstance(item, np.generic):
-            return item.item()
-        return item
-
     if isinstance(value, (list, tuple, dict, set, np.ndarray)):
-        return json.dumps(plain(value), ensure_ascii=False, default=str)
+        return json.dumps(_json_ready(value), ensure_ascii=False, default=str)
     return value
+
+
+def _json_ready(item: Any) -> Any:
+    """``item`` with numpy arrays and scalars, tuples and sets turned into what ``json.dumps`` writes."""
+    import numpy as np
+
+    if isinstance(item, np.ndarray):
+        item = item.tolist()
+    if isinstance(item, (list, tuple, set)):
+        return [_json_ready(v) for v in item]
+    if isinstance(item, dict):
+        return {str(k): _json_ready(v) for k, v in item.items()}
+    return item.item() if isinstance(item, np.generic) else item
 
 
 def _source(params: FileParams) -> str:
@@ -468,6 +470,8 @@ def _resolve_format(path: str, file_format: str) -> str:
     )
 
 
+#: what to do about a title above the header: a CSV's lines, a sheet's rows
+_SKIP_ROWS_HINT = " (if {} above the header hold a title or notes, set 'skip_rows' to how many there are)"
 #: pandas' complaint when the first line has one field and a later one more: often a title above the header
 _TITLE_ABOVE_HEADER = re.compile(r"Expected 1 fields in line \d+, saw \d+")
 
@@ -498,7 +502,7 @@ def _unreadable_message(path: str, file_format: str, exc: BaseException) -> str:
     if detail.startswith("Could not open Parquet input source"):
         detail = detail.split("': ", 1)[-1]
     if _TITLE_ABOVE_HEADER.search(detail):
-        detail += " (if lines above the header hold a title or notes, set 'skip_rows' to how many there are)"
+        detail += _SKIP_ROWS_HINT.format("lines")
     return f"file {path!r} could not be read as {shown}: {detail}"
 
 
@@ -532,7 +536,7 @@ def _check_target(frame: "pd.DataFrame", target: str, path: str) -> None:
         message += f" (did you mean {close[0]!r}?)"
     unnamed = sum(column.startswith("Unnamed: ") for column in columns)
     if unnamed and unnamed >= len(columns) / 2:  # a title row above the header: pandas names the empty cells so
-        message += " (if rows above the header hold a title or notes, set 'skip_rows' to how many there are)"
+        message += _SKIP_ROWS_HINT.format("rows")
     sheets = frame.attrs.get("sheets") or []
     if len(sheets) > 1:
         message += f" (the workbook's sheets are {', '.join(map(repr, sheets))}; set 'sheet' to read another)"

@@ -118,9 +118,9 @@ class KubernetesEmitOptions(BaseModel):
     @classmethod
     def _mount_path(cls, value: str) -> str:
         path = "/" + posixpath.normpath(value).lstrip("/") if value.startswith("/") else ""  # "//x" is "/x"
-        if not path or path == "/" or value.split("/").count("..") or any(c.isspace() or not c.isprintable() for c in value) or any(
-            path == reserved or path.startswith(reserved + "/") for reserved in _RESERVED_PATHS
-        ):
+        plain = ".." not in value.split("/") and all(c.isprintable() and not c.isspace() for c in value)
+        reserved = any(path == folder or path.startswith(folder + "/") for folder in _RESERVED_PATHS)
+        if path in ("", "/") or not plain or reserved:
             raise ValueError(f"mount path '{value}' must be an absolute folder other than /, /tmp and system folders")
         return path
 

@@ -166,9 +166,9 @@ def scheduling(kubernetes: KubernetesOptions | None, gpus: int) -> dict[str, Any
 def _tolerates_gpu_taint(toleration: dict[str, Any]) -> bool:
     """Whether a toleration of the node's own already covers the usual ``nvidia.com/gpu:NoSchedule`` taint
     (whatever its value): one for ``NoExecute`` alone, say, does not, and the step could not land."""
-    key_matches = toleration.get("key") == GPU_RESOURCE or (not toleration.get("key") and toleration.get("operator") == "Exists")
-    any_value = toleration.get("operator") == "Exists"
-    return key_matches and any_value and toleration.get("effect") in (None, "NoSchedule")
+    every_value = toleration.get("operator") == "Exists"  # with no key, Exists tolerates every taint
+    key_matches = (toleration.get("key") or None) in (GPU_RESOURCE, None)
+    return key_matches and every_value and toleration.get("effect") in (None, "NoSchedule")
 
 
 def image_reference(image: str, registry: str | None) -> str:
